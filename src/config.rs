@@ -1,0 +1,123 @@
+//! Configuration: one clap struct, every flag also an environment variable,
+//! defaults that need no setup.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::domain::operation::Timing;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "gallery-emulator",
+    version,
+    about = "Emulates the Azure Compute Gallery ARM API (galleries, image definitions, image versions, applications) for offline tests."
+)]
+pub struct Config {
+    /// Address to serve on; port 0 picks a free port and prints it.
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_LISTEN",
+        default_value = "127.0.0.1:8443"
+    )]
+    pub listen: SocketAddr,
+
+    /// Folder of the embedded SQLite store (created if missing).
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_DATA_DIR",
+        default_value = ".gallery-emulator"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Keep state in memory only; it is gone when the process exits.
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_IN_MEMORY",
+        conflicts_with = "database_url"
+    )]
+    pub in_memory: bool,
+
+    /// Use Postgres (postgres://user@host/db) instead of SQLite, to share state between instances.
+    #[arg(long, env = "GALLERY_EMULATOR_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Postgres schema to keep the emulator's tables in (created if missing).
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_DATABASE_SCHEMA",
+        requires = "database_url"
+    )]
+    pub database_schema: Option<String>,
+
+    /// Subscription that exists from the first start.
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_SUBSCRIPTION",
+        default_value = "00000000-0000-0000-0000-000000000001"
+    )]
+    pub subscription: uuid::Uuid,
+
+    /// Tenant that subscriptions belong to.
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_TENANT",
+        default_value = "00000000-0000-0000-0000-0000000000aa"
+    )]
+    pub tenant: uuid::Uuid,
+
+    /// Refuse resources in resource groups that were not created first (404 ResourceGroupNotFound), as Azure does.
+    #[arg(long, env = "GALLERY_EMULATOR_REQUIRE_RESOURCE_GROUPS")]
+    pub require_resource_groups: bool,
+
+    /// Accept any api-version instead of only the ones Azure serves.
+    #[arg(long, env = "GALLERY_EMULATOR_NO_API_VERSION_CHECK")]
+    pub no_api_version_check: bool,
+
+    /// Items per page of a list; more items are reached through nextLink.
+    #[arg(long, env = "GALLERY_EMULATOR_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub page_size: i64,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "GALLERY_EMULATOR_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Galleries allowed per subscription and region.
+    #[arg(long, env = "GALLERY_EMULATOR_GALLERY_QUOTA", default_value_t = crate::domain::quota::DEFAULT_GALLERIES_PER_REGION)]
+    pub gallery_quota: i64,
+
+    /// How long-running operations progress: instant (done before the first poll) or manual (only when POST /_emulator/clock/advance moves the clock).
+    #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
+    pub timing: Timing,
+
+    /// Base URL for the absolute links the emulator returns (default: from each request's Host).
+    #[arg(long, env = "GALLERY_EMULATOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format.
+    #[arg(
+        long,
+        env = "GALLERY_EMULATOR_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. info or gallery_emulator=debug (debug logs every request).
+    #[arg(long, env = "GALLERY_EMULATOR_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Config {
+    /// The defaults, as if started with no flags (for tests).
+    pub fn defaults() -> Self {
+        Config::parse_from(["gallery-emulator"])
+    }
+}

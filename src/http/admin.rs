@@ -1,0 +1,118 @@
+//! The admin plane under `/_emulator/`: liveness, readiness, facts about this
+//! instance, reset, and the clock of manual timing.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::arm::api_version::{self, VersionSet};
+use crate::arm::json::ArmJson;
+use crate::arm::{ArmError, format_time};
+
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "healthy"}))
+}
+
+/// Ready once the store answers and is migrated.
+pub async fn ready(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => {
+            Json(json!({"status": "ready", "store": state.store.kind().as_str()})).into_response()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "store not ready");
+            ArmError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "StoreUnavailable",
+                "The store is not reachable.",
+            )
+            .into_response()
+        }
+    }
+}
+
+pub async fn info(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "name": "gallery-emulator",
+        "version": env!("CARGO_PKG_VERSION"),
+        "store": state.store.kind().as_str(),
+        "timing": state.settings.timing.as_str(),
+        "defaultSubscription": state.settings.subscription,
+        "defaultTenant": state.settings.tenant,
+        "requireResourceGroups": state.settings.require_resource_groups,
+        "pageSize": state.arm.page_size,
+        "quotas": {"galleriesPerRegion": state.settings.gallery_quota},
+        "apiVersions": {
+            "Microsoft.Compute/galleries": api_version::Gallery::VERSIONS,
+            "Microsoft.Resources": api_version::Resources::VERSIONS,
+        },
+    }))
+}
+
+/// Drops all state; the default subscription is registered again.
+pub async fn reset(State(state): State<AppState>) -> Result<StatusCode, ArmError> {
+    state.store.reset().await?;
+    state.known_subscriptions.write().await.clear();
+    super::seed(&state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn clock_get(State(state): State<AppState>) -> Json<Value> {
+    Json(clock_body(&state, None))
+}
+
+fn clock_body(state: &AppState, completed: Option<usize>) -> Value {
+    let mut body = json!({
+        "mode": if state.clock.is_manual() { "manual" } else { "system" },
+        "now": format_time(state.clock.now()),
+        "nowMicros": state.clock.now(),
+    });
+    if let Some(n) = completed {
+        body["completedOperations"] = n.into();
+    }
+    body
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Advance {
+    seconds: Option<f64>,
+    to_next_event: Option<bool>,
+}
+
+/// Moves the manual clock (by `seconds`, or to the next due operation) and
+/// completes what became due before answering.
+pub async fn clock_advance(
+    State(state): State<AppState>,
+    ArmJson(advance): ArmJson<Advance>,
+) -> Result<Json<Value>, ArmError> {
+    if !state.clock.is_manual() {
+        return Err(ArmError::new(
+            StatusCode::CONFLICT,
+            "ClockNotManual",
+            "The clock only moves in manual timing; start the emulator with --timing manual.",
+        ));
+    }
+    match (advance.seconds, advance.to_next_event) {
+        (Some(s), None | Some(false)) if s.is_finite() && s >= 0.0 => {
+            state.clock.advance((s * 1_000_000.0) as i64);
+        }
+        (None, Some(true)) => {
+            if let Some(due) = state.store.next_due().await? {
+                state.clock.advance_to(due);
+            }
+        }
+        _ => {
+            return Err(ArmError::invalid_parameter(
+                "seconds",
+                "Give either a non-negative number of 'seconds' or 'toNextEvent': true.",
+            ));
+        }
+    }
+    let completed = state.worker.step().await?;
+    Ok(Json(clock_body(&state, Some(completed))))
+}

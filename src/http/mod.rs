@@ -1,0 +1,155 @@
+//! The HTTP surface: one module per resource type, handlers named after the
+//! contract's operationIds. Wire types live only here.
+
+pub mod admin;
+pub mod gallery;
+pub mod operation;
+pub mod resource_group;
+pub mod subscription;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{Method, Uri};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::Layer as _;
+use tower::util::{MapRequest, MapRequestLayer};
+
+use crate::AppState;
+use crate::arm::{ArmError, request_id, resource_id};
+use crate::store::StoreError;
+
+/// How often a handler re-reads and re-decides when a concurrent write got in first.
+pub const WRITE_ATTEMPTS: usize = 8;
+
+const GALLERY: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}";
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.arm.max_body_bytes;
+    Router::new()
+        .route("/subscriptions", get(subscription::subscriptions_list))
+        .route("/subscriptions/{subscription_id}", get(subscription::subscriptions_get))
+        .route(
+            "/subscriptions/{subscription_id}/resourceGroups",
+            get(resource_group::resource_groups_list),
+        )
+        .route(
+            "/subscriptions/{subscription_id}/resourceGroups/{resource_group}",
+            get(resource_group::resource_groups_get)
+                .head(resource_group::resource_groups_check_existence)
+                .put(resource_group::resource_groups_create_or_update)
+                .patch(resource_group::resource_groups_update)
+                .delete(resource_group::resource_groups_delete),
+        )
+        .route(
+            "/subscriptions/{subscription_id}/providers/Microsoft.Compute/galleries",
+            get(gallery::galleries_list),
+        )
+        .route(
+            "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries",
+            get(gallery::galleries_list_by_resource_group),
+        )
+        .route(
+            GALLERY,
+            get(gallery::galleries_get)
+                .put(gallery::galleries_create_or_update)
+                .patch(gallery::galleries_update)
+                .delete(gallery::galleries_delete),
+        )
+        .route(&format!("{GALLERY}/share"), post(gallery::gallery_sharing_profile_update))
+        .route(
+            "/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation_id}",
+            get(operation::operation_get),
+        )
+        .route("/_emulator/health", get(admin::health))
+        .route("/_emulator/ready", get(admin::ready))
+        .route("/_emulator/info", get(admin::info))
+        .route("/_emulator/reset", post(admin::reset))
+        .route("/_emulator/clock", get(admin::clock_get))
+        .route("/_emulator/clock/advance", post(admin::clock_advance))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn(request_id::layer))
+        .with_state(state)
+}
+
+pub type NormalizedRouter = MapRequest<Router, fn(Request) -> Request>;
+
+/// The router behind path normalization, which has to run before routing.
+pub fn service(state: AppState) -> axum::routing::IntoMakeService<NormalizedRouter> {
+    let normalize: fn(Request) -> Request = resource_id::normalize;
+    let service = MapRequestLayer::new(normalize).layer(router(state));
+    axum::ServiceExt::<Request>::into_make_service(service)
+}
+
+async fn route_not_found(uri: Uri) -> Response {
+    ArmError::route_not_found(uri.path()).into_response()
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    ArmError::method_not_allowed(method.as_str(), uri.path()).into_response()
+}
+
+/// Registers the default subscription on start.
+pub async fn seed(state: &AppState) -> Result<(), StoreError> {
+    subscription::register(state, &state.settings.subscription.clone())
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            subscription::RegisterError::Store(e) => e,
+            subscription::RegisterError::Arm(e) => StoreError::Migration(e.to_string()),
+        })
+}
+
+/// Fresh ids for principals and operations.
+pub fn fresh_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The paging side of a list request: where to continue, and how to link on.
+pub struct Listing {
+    pub page: crate::store::PageRequest,
+    secret: Vec<u8>,
+    path: String,
+}
+
+impl Listing {
+    /// Reads `$skiptoken` from the request, refusing a token this list did not issue.
+    pub async fn of(state: &AppState, uri: &Uri) -> Result<Self, ArmError> {
+        let secret = state.store.paging_secret().await?;
+        let query = crate::arm::query::Query::parse(uri.query());
+        let after = match query.get("$skiptoken") {
+            Some(token) => Some(crate::arm::paging::read_token(&secret, uri.path(), token)?),
+            None => None,
+        };
+        Ok(Listing {
+            page: crate::store::PageRequest {
+                after,
+                limit: state.arm.page_size,
+            },
+            secret,
+            path: uri.path().to_string(),
+        })
+    }
+
+    /// The `{"value","nextLink"}` response of a page.
+    pub fn respond<T: serde::Serialize>(
+        &self,
+        items: &[T],
+        next: Option<String>,
+        base_url: &str,
+        api_version: &str,
+    ) -> Response {
+        let next_link = next.map(|after| {
+            let token = crate::arm::paging::make_token(&self.secret, &self.path, &after);
+            crate::arm::paging::next_link(base_url, &self.path, api_version, &token)
+        });
+        axum::Json(crate::arm::paging::Page {
+            value: items,
+            next_link,
+        })
+        .into_response()
+    }
+}

@@ -1,0 +1,111 @@
+//! Subscriptions: any id is accepted and registered on first use; the list
+//! and get answers are what `az login` needs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::arm::api_version::{ApiVersion, Resources};
+use crate::arm::resource_id::BaseUrl;
+use crate::arm::{ArmError, format_time};
+use crate::store::{StoreError, SubscriptionRecord};
+
+pub enum RegisterError {
+    Arm(ArmError),
+    Store(StoreError),
+}
+
+impl From<RegisterError> for ArmError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::Arm(e) => e,
+            RegisterError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The canonical (lower-case) form of a subscription id, or 400 for one that is no GUID.
+pub fn parse_id(raw: &str) -> Result<String, ArmError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.to_string())
+        .map_err(|_| {
+            ArmError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "InvalidSubscriptionId",
+                format!("The provided subscription identifier '{raw}' is malformed or invalid."),
+            )
+        })
+}
+
+/// Registers a subscription on first use and returns its canonical id.
+pub async fn register(state: &AppState, raw: &str) -> Result<String, RegisterError> {
+    let id = parse_id(raw).map_err(RegisterError::Arm)?;
+    if state.known_subscriptions.read().await.contains(&id) {
+        return Ok(id);
+    }
+    let record = SubscriptionRecord {
+        subscription_id: id.clone(),
+        display_name: if id == state.settings.subscription {
+            "Emulator Subscription".to_string()
+        } else {
+            format!("Subscription {id}")
+        },
+        tenant_id: state.settings.tenant.clone(),
+        state: "Enabled".to_string(),
+        created_at: state.clock.now(),
+    };
+    state
+        .store
+        .ensure_subscription(&record)
+        .await
+        .map_err(RegisterError::Store)?;
+    state.known_subscriptions.write().await.insert(id.clone());
+    Ok(id)
+}
+
+fn render(s: &SubscriptionRecord) -> Value {
+    json!({
+        "id": format!("/subscriptions/{}", s.subscription_id),
+        "authorizationSource": "RoleBased",
+        "managedByTenants": [],
+        "subscriptionId": s.subscription_id,
+        "tenantId": s.tenant_id,
+        "displayName": s.display_name,
+        "state": s.state,
+        "subscriptionPolicies": {
+            "locationPlacementId": "Public_2014-09-01",
+            "quotaId": "PayAsYouGo_2014-09-01",
+            "spendingLimit": "Off"
+        },
+        "registeredAt": format_time(s.created_at),
+    })
+}
+
+/// Subscriptions_List
+pub async fn subscriptions_list(
+    State(state): State<AppState>,
+    api: ApiVersion<Resources>,
+    BaseUrl(base): BaseUrl,
+    uri: axum::http::Uri,
+) -> Result<axum::response::Response, ArmError> {
+    let listing = super::Listing::of(&state, &uri).await?;
+    let page = state.store.list_subscriptions(&listing.page).await?;
+    let items: Vec<Value> = page.items.iter().map(render).collect();
+    Ok(listing.respond(&items, page.next, &base, api.as_str()))
+}
+
+/// Subscriptions_Get
+pub async fn subscriptions_get(
+    State(state): State<AppState>,
+    _api: ApiVersion<Resources>,
+    Path(subscription_id): Path<String>,
+) -> Result<Json<Value>, ArmError> {
+    let id = register(&state, &subscription_id).await?;
+    let record = state
+        .store
+        .get_subscription(&id)
+        .await?
+        .ok_or_else(|| ArmError::subscription_not_found(&id))?;
+    Ok(Json(render(&record)))
+}

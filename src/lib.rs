@@ -1,0 +1,110 @@
+//! gallery-emulator: the Azure Compute Gallery control plane (ARM API) in one
+//! process. `app()` builds the service for tests; `run()` serves it.
+
+pub mod arm;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod worker;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use tokio::net::TcpListener;
+use tokio::sync::RwLock;
+
+use crate::arm::ArmConfig;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::operation::Timing;
+use crate::store::{Store, StoreError};
+
+/// Settings the handlers and the worker read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub subscription: String,
+    pub tenant: String,
+    pub require_resource_groups: bool,
+    pub gallery_quota: i64,
+    pub timing: Timing,
+}
+
+/// What every handler shares: the store, the clock, the settings and the
+/// worker's wake-up.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<Clock>,
+    pub arm: ArmConfig,
+    pub settings: Arc<Settings>,
+    pub worker: Arc<worker::Worker>,
+    /// Subscriptions known to be registered, to skip the store on the hot path.
+    pub known_subscriptions: Arc<RwLock<HashSet<String>>>,
+}
+
+impl FromRef<AppState> for ArmConfig {
+    fn from_ref(state: &AppState) -> Self {
+        state.arm.clone()
+    }
+}
+
+/// Opens the store the configuration names and migrates it.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match (&config.database_url, config.in_memory) {
+        (Some(url), _) => Arc::new(
+            store::postgres::PgStore::connect(url, config.database_schema.as_deref()).await?,
+        ),
+        (None, true) => Arc::new(store::sqlite::SqliteStore::open_in_memory().await?),
+        (None, false) => Arc::new(store::sqlite::SqliteStore::open_file(&config.data_dir).await?),
+    })
+}
+
+/// Builds the state for `config` over an opened store.
+pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
+    let clock = Arc::new(match config.timing {
+        Timing::Manual => Clock::manual(clock::system_micros()),
+        Timing::Instant => Clock::system(),
+    });
+    let settings = Arc::new(Settings {
+        subscription: config.subscription.to_string(),
+        tenant: config.tenant.to_string(),
+        require_resource_groups: config.require_resource_groups,
+        gallery_quota: config.gallery_quota,
+        timing: config.timing,
+    });
+    AppState {
+        worker: Arc::new(worker::Worker::new(store.clone(), clock.clone())),
+        store,
+        clock,
+        arm: ArmConfig {
+            enforce_api_version: !config.no_api_version_check,
+            page_size: config.page_size,
+            max_body_bytes: config.max_body_bytes,
+            public_url: config
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
+        },
+        settings,
+        known_subscriptions: Default::default(),
+    }
+}
+
+/// The whole service: ARM routes, admin plane and protocol layers.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Serves `state` on `listener` until the process is stopped, with the worker running.
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    http::seed(&state)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let worker = state.worker.clone();
+    tokio::spawn(async move { worker.run().await });
+    let service = http::service(state);
+    axum::serve(listener, service).await
+}

@@ -1,0 +1,49 @@
+//! Parse the configuration, start logging, open the store, serve.
+
+use clap::Parser;
+use gallery_emulator::config::{Config, LogFormat};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    let store = match gallery_emulator::open_store(&config).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("gallery-emulator: cannot open the store: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("gallery-emulator: cannot listen on {}: {e}", config.listen);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let state = gallery_emulator::state(&config, store);
+    println!(
+        "gallery-emulator listening on http://{addr} (store: {}, timing: {})",
+        state.store.kind().as_str(),
+        config.timing.as_str()
+    );
+    match gallery_emulator::run(listener, state).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gallery-emulator: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

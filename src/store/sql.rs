@@ -1,0 +1,514 @@
+//! The SQL both backends share, written once with `$n` placeholders (which
+//! SQLite and Postgres both bind by number), and the macro that implements
+//! `Store` over a concrete sqlx pool. Only transaction start and the claim
+//! query differ by dialect; each backend module passes its own.
+
+use super::{StoreError, constraint};
+
+macro_rules! record_columns {
+    () => {
+        "key, id, kind, parent_key, subscription_id, resource_group, name, location, \
+         provisioning_state, unique_scope, unique_key, operation_id, body, revision, \
+         created_at, updated_at"
+    };
+}
+pub(super) use record_columns;
+
+macro_rules! operation_columns {
+    () => {
+        "id, subscription_id, location, kind, resource_key, status, start_time, end_time, \
+         due_at, error, lease_owner, lease_until"
+    };
+}
+pub(super) use operation_columns;
+
+/// Maps a failed insert into `resources` to the constraint it violated.
+pub(super) fn insert_error(e: sqlx::Error, key: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        // Postgres names the constraint; SQLite names the columns.
+        let named = db.constraint().map(str::to_owned);
+        let name = named.unwrap_or_else(|| {
+            if db.message().contains("resources.unique_key") {
+                constraint::RESOURCE_UNIQUE.to_owned()
+            } else {
+                constraint::RESOURCE_KEY.to_owned()
+            }
+        });
+        return match name.as_str() {
+            constraint::RESOURCE_UNIQUE => StoreError::Unique(constraint::RESOURCE_UNIQUE),
+            _ => StoreError::AlreadyExists(key.to_owned()),
+        };
+    }
+    StoreError::Backend(e)
+}
+
+pub(super) fn random_secret() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 32];
+    // The system RNG failing is not recoverable; fall back to a time-derived
+    // value rather than refusing to serve.
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes[..16].copy_from_slice(&t.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
+/// `kind: StoreKind`, `secret: tokio::sync::RwLock<Option<Vec<u8>>>` and an
+/// `async fn begin_write(&self)` opening a write transaction.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, claim_sql = $claim_sql:expr) => {
+        use sqlx::Row as _;
+        use $crate::store::sql::{insert_error, operation_columns, random_secret, record_columns};
+        use $crate::store::{
+            Change, ListScope, OperationChange, OperationRecord, Page, PageRequest, Record,
+            SubscriptionRecord, Write,
+        };
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        fn record_from(row: &DbRow) -> Result<Record, sqlx::Error> {
+            let unique_scope: Option<String> = row.try_get("unique_scope")?;
+            let unique_key: Option<String> = row.try_get("unique_key")?;
+            Ok(Record {
+                key: row.try_get("key")?,
+                id: row.try_get("id")?,
+                kind: row.try_get("kind")?,
+                parent_key: row.try_get("parent_key")?,
+                subscription_id: row.try_get("subscription_id")?,
+                resource_group: row.try_get("resource_group")?,
+                name: row.try_get("name")?,
+                location: row.try_get("location")?,
+                provisioning_state: row.try_get("provisioning_state")?,
+                unique: unique_scope.zip(unique_key),
+                operation_id: row.try_get("operation_id")?,
+                body: row.try_get("body")?,
+                revision: row.try_get("revision")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        }
+
+        fn operation_from(row: &DbRow) -> Result<OperationRecord, sqlx::Error> {
+            Ok(OperationRecord {
+                id: row.try_get("id")?,
+                subscription_id: row.try_get("subscription_id")?,
+                location: row.try_get("location")?,
+                kind: row.try_get("kind")?,
+                resource_key: row.try_get("resource_key")?,
+                status: row.try_get("status")?,
+                start_time: row.try_get("start_time")?,
+                end_time: row.try_get("end_time")?,
+                due_at: row.try_get("due_at")?,
+                error: row.try_get("error")?,
+                lease_owner: row.try_get("lease_owner")?,
+                lease_until: row.try_get("lease_until")?,
+            })
+        }
+
+        fn subscription_from(row: &DbRow) -> Result<SubscriptionRecord, sqlx::Error> {
+            Ok(SubscriptionRecord {
+                subscription_id: row.try_get("subscription_id")?,
+                display_name: row.try_get("display_name")?,
+                tenant_id: row.try_get("tenant_id")?,
+                state: row.try_get("state")?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn page_of<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(key)
+            } else {
+                None
+            };
+            Page { items, next }
+        }
+
+        async fn apply_change(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            change: &Change,
+        ) -> Result<(), StoreError> {
+            match change {
+                Change::Insert { record, quota } => {
+                    if let Some(quota) = quota {
+                        let claimed = sqlx::query(
+                            "INSERT INTO quota_usage (subscription_id, kind, location, used) \
+                             VALUES ($1, $2, $3, 1) \
+                             ON CONFLICT (subscription_id, kind, location) \
+                             DO UPDATE SET used = quota_usage.used + 1 WHERE quota_usage.used < $4",
+                        )
+                        .bind(&record.subscription_id)
+                        .bind(&record.kind)
+                        .bind(&record.location)
+                        .bind(quota.limit)
+                        .execute(&mut **tx)
+                        .await?;
+                        if claimed.rows_affected() == 0 || quota.limit < 1 {
+                            return Err(StoreError::QuotaExceeded { limit: quota.limit });
+                        }
+                    }
+                    insert_record(tx, record, false).await
+                }
+                Change::InsertIfAbsent(record) => insert_record(tx, record, true).await,
+                Change::Update { record, expected_revision } => {
+                    let updated = sqlx::query(
+                        "UPDATE resources SET id = $2, provisioning_state = $3, unique_scope = $4, \
+                         unique_key = $5, operation_id = $6, body = $7, revision = $8, updated_at = $9 \
+                         WHERE key = $1 AND revision = $10",
+                    )
+                    .bind(&record.key)
+                    .bind(&record.id)
+                    .bind(&record.provisioning_state)
+                    .bind(record.unique.as_ref().map(|u| u.0.as_str()))
+                    .bind(record.unique.as_ref().map(|u| u.1.as_str()))
+                    .bind(&record.operation_id)
+                    .bind(&record.body)
+                    .bind(expected_revision + 1)
+                    .bind(record.updated_at)
+                    .bind(expected_revision)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| insert_error(e, &record.key))?;
+                    if updated.rows_affected() == 0 {
+                        return Err(StoreError::Stale(record.key.clone()));
+                    }
+                    Ok(())
+                }
+                Change::Delete { key, expected_revision, counted } => {
+                    let deleted = sqlx::query(
+                        "DELETE FROM resources WHERE key = $1 AND ($2 IS NULL OR revision = $2) \
+                         RETURNING subscription_id, kind, location",
+                    )
+                    .bind(key)
+                    .bind(*expected_revision)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                    let Some(row) = deleted.first() else {
+                        return match expected_revision {
+                            Some(_) => Err(StoreError::Stale(key.clone())),
+                            None => Ok(()),
+                        };
+                    };
+                    if *counted {
+                        let subscription_id: String = row.try_get("subscription_id")?;
+                        let kind: String = row.try_get("kind")?;
+                        let location: String = row.try_get("location")?;
+                        sqlx::query(
+                            "UPDATE quota_usage SET used = used - 1 \
+                             WHERE subscription_id = $1 AND kind = $2 AND location = $3 AND used > 0",
+                        )
+                        .bind(subscription_id)
+                        .bind(kind)
+                        .bind(location)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Ok(())
+                }
+                Change::DeleteResourceGroup { subscription_id, resource_group } => {
+                    sqlx::query("DELETE FROM resources WHERE subscription_id = $1 AND resource_group = $2")
+                        .bind(subscription_id)
+                        .bind(resource_group)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query(
+                        "UPDATE quota_usage SET used = (SELECT COUNT(*) FROM resources r \
+                         WHERE r.subscription_id = quota_usage.subscription_id \
+                         AND r.kind = quota_usage.kind AND r.location = quota_usage.location) \
+                         WHERE subscription_id = $1",
+                    )
+                    .bind(subscription_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
+            }
+        }
+
+        async fn insert_record(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            record: &Record,
+            if_absent: bool,
+        ) -> Result<(), StoreError> {
+            let sql = if if_absent {
+                concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                         ON CONFLICT (key) DO NOTHING")
+            } else {
+                concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+            };
+            sqlx::query(sql)
+                .bind(&record.key)
+                .bind(&record.id)
+                .bind(&record.kind)
+                .bind(&record.parent_key)
+                .bind(&record.subscription_id)
+                .bind(&record.resource_group)
+                .bind(&record.name)
+                .bind(&record.location)
+                .bind(&record.provisioning_state)
+                .bind(record.unique.as_ref().map(|u| u.0.as_str()))
+                .bind(record.unique.as_ref().map(|u| u.1.as_str()))
+                .bind(&record.operation_id)
+                .bind(&record.body)
+                .bind(record.revision)
+                .bind(record.created_at)
+                .bind(record.updated_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| insert_error(e, &record.key))?;
+            Ok(())
+        }
+
+        async fn apply_operation(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            change: &OperationChange,
+        ) -> Result<(), StoreError> {
+            match change {
+                OperationChange::Insert(op) => {
+                    sqlx::query(concat!(
+                        "INSERT INTO operations (", operation_columns!(), ") VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                    ))
+                    .bind(&op.id)
+                    .bind(&op.subscription_id)
+                    .bind(&op.location)
+                    .bind(&op.kind)
+                    .bind(&op.resource_key)
+                    .bind(&op.status)
+                    .bind(op.start_time)
+                    .bind(op.end_time)
+                    .bind(op.due_at)
+                    .bind(&op.error)
+                    .bind(&op.lease_owner)
+                    .bind(op.lease_until)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
+                OperationChange::Finish { id, status, end_time, error, lease_owner } => {
+                    let done = sqlx::query(
+                        "UPDATE operations SET status = $2, end_time = $3, error = $4, due_at = NULL, \
+                         lease_owner = NULL, lease_until = NULL \
+                         WHERE id = $1 AND due_at IS NOT NULL AND ($5 IS NULL OR lease_owner = $5)",
+                    )
+                    .bind(id)
+                    .bind(status)
+                    .bind(end_time)
+                    .bind(error)
+                    .bind(lease_owner)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Stale(id.clone()));
+                    }
+                    Ok(())
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn kind(&self) -> StoreKind {
+                self.kind
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT version FROM schema_migrations")
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn reset(&self) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                for table in ["resources", "quota_usage", "operations", "subscriptions", "meta"] {
+                    sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                *self.secret.write().await = None;
+                Ok(())
+            }
+
+            async fn paging_secret(&self) -> Result<Vec<u8>, StoreError> {
+                if let Some(secret) = self.secret.read().await.as_ref() {
+                    return Ok(secret.clone());
+                }
+                sqlx::query("INSERT INTO meta (name, value) VALUES ('paging_secret', $1) ON CONFLICT (name) DO NOTHING")
+                    .bind(random_secret())
+                    .execute(&self.pool)
+                    .await?;
+                let row = sqlx::query("SELECT value FROM meta WHERE name = 'paging_secret'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let secret: String = row.try_get("value")?;
+                let secret = secret.into_bytes();
+                *self.secret.write().await = Some(secret.clone());
+                Ok(secret)
+            }
+
+            async fn ensure_subscription(
+                &self,
+                s: &SubscriptionRecord,
+            ) -> Result<SubscriptionRecord, StoreError> {
+                sqlx::query(
+                    "INSERT INTO subscriptions (subscription_id, display_name, tenant_id, state, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscription_id) DO NOTHING",
+                )
+                .bind(&s.subscription_id)
+                .bind(&s.display_name)
+                .bind(&s.tenant_id)
+                .bind(&s.state)
+                .bind(s.created_at)
+                .execute(&self.pool)
+                .await?;
+                self.get_subscription(&s.subscription_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Stale(s.subscription_id.clone()))
+            }
+
+            async fn get_subscription(&self, id: &str) -> Result<Option<SubscriptionRecord>, StoreError> {
+                let row = sqlx::query("SELECT * FROM subscriptions WHERE subscription_id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.as_ref().map(subscription_from).transpose()?)
+            }
+
+            async fn list_subscriptions(
+                &self,
+                page: &PageRequest,
+            ) -> Result<Page<SubscriptionRecord>, StoreError> {
+                let rows = sqlx::query(
+                    "SELECT * FROM subscriptions WHERE subscription_id > $1 ORDER BY subscription_id LIMIT $2",
+                )
+                .bind(page.after.as_deref().unwrap_or(""))
+                .bind(page.limit + 1)
+                .fetch_all(&self.pool)
+                .await?;
+                let items = rows.iter().map(subscription_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(page_of(items, page.limit, |s| s.subscription_id.clone()))
+            }
+
+            async fn get(&self, key: &str) -> Result<Option<Record>, StoreError> {
+                let row = sqlx::query(concat!("SELECT ", record_columns!(), " FROM resources WHERE key = $1"))
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.as_ref().map(record_from).transpose()?)
+            }
+
+            async fn list(&self, scope: &ListScope, page: &PageRequest) -> Result<Page<Record>, StoreError> {
+                let (sql, first, kind) = match scope {
+                    ListScope::Children { parent_key, kind } => (
+                        concat!("SELECT ", record_columns!(), " FROM resources \
+                                 WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        parent_key,
+                        kind,
+                    ),
+                    ListScope::Subscription { subscription_id, kind } => (
+                        concat!("SELECT ", record_columns!(), " FROM resources \
+                                 WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        subscription_id,
+                        kind,
+                    ),
+                };
+                let rows = sqlx::query(sql)
+                    .bind(first)
+                    .bind(kind)
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(page.limit + 1)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let items = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(page_of(items, page.limit, |r| r.key.clone()))
+            }
+
+            async fn count_children(&self, parent_key: &str) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM resources WHERE parent_key = $1")
+                    .bind(parent_key)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn write(&self, write: &Write) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                if let Some(parent) = &write.require_parent {
+                    let found = sqlx::query("SELECT key FROM resources WHERE key = $1")
+                        .bind(parent)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if found.is_none() {
+                        return Err(StoreError::ParentMissing(parent.clone()));
+                    }
+                }
+                if let Some(key) = &write.require_no_children {
+                    let child = sqlx::query("SELECT key FROM resources WHERE parent_key = $1 LIMIT 1")
+                        .bind(key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if child.is_some() {
+                        return Err(StoreError::HasChildren(key.clone()));
+                    }
+                }
+                for change in &write.changes {
+                    apply_change(&mut tx, change).await?;
+                }
+                for change in &write.operations {
+                    apply_operation(&mut tx, change).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_operation(&self, id: &str) -> Result<Option<OperationRecord>, StoreError> {
+                let row = sqlx::query(concat!("SELECT ", operation_columns!(), " FROM operations WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.as_ref().map(operation_from).transpose()?)
+            }
+
+            async fn claim_due(
+                &self,
+                now: i64,
+                limit: i64,
+                owner: &str,
+                lease_until: i64,
+            ) -> Result<Vec<OperationRecord>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let rows = sqlx::query($claim_sql)
+                    .bind(owner)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let mut ops = rows.iter().map(operation_from).collect::<Result<Vec<_>, _>>()?;
+                ops.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.id.cmp(&b.id)));
+                Ok(ops)
+            }
+
+            async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+                let row = sqlx::query("SELECT MIN(due_at) AS due FROM operations WHERE due_at IS NOT NULL")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("due")?)
+            }
+        }
+
+    };
+}
+pub(super) use impl_store;

@@ -1,0 +1,78 @@
+//! The embedded default store: one SQLite file in WAL mode with full fsync,
+//! or a private in-memory database for throwaway state.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{StoreError, StoreKind};
+
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+    kind: StoreKind,
+    secret: tokio::sync::RwLock<Option<Vec<u8>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/gallery-emulator.db` and migrates it.
+    pub async fn open_file(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Migration(format!("cannot create {}: {e}", dir.display())))?;
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("gallery-emulator.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool, StoreKind::Sqlite).await
+    }
+
+    /// A database that lives as long as the process: one connection that is
+    /// never recycled, because closing it would drop the data.
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool, StoreKind::SqliteInMemory).await
+    }
+
+    async fn migrated(pool: sqlx::SqlitePool, kind: StoreKind) -> Result<Self, StoreError> {
+        super::migrate::run!(pool, super::migrate::SQLITE, None::<&str>)?;
+        Ok(SqliteStore {
+            pool,
+            kind,
+            secret: Default::default(),
+        })
+    }
+
+    /// Writers take the lock up front: a deferred transaction that reads and
+    /// then writes can fail with SQLITE_BUSY instead of waiting its turn.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+super::sql::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    claim_sql = concat!(
+        "UPDATE operations SET lease_owner = $1, lease_until = $2 WHERE id IN (\
+         SELECT id FROM operations WHERE due_at IS NOT NULL AND due_at <= $3 \
+         AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) \
+         RETURNING ",
+        operation_columns!()
+    )
+);
