@@ -55,8 +55,10 @@ impl PgStore {
         })
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        Ok(self.pool.begin().await?)
+    async fn begin_write(
+        &self,
+    ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), StoreError> {
+        Ok(((), self.pool.begin().await?))
     }
 }
 

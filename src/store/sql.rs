@@ -61,7 +61,8 @@ pub(super) fn random_secret() -> String {
 
 /// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
 /// `kind: StoreKind`, `secret: tokio::sync::RwLock<Option<Vec<u8>>>` and an
-/// `async fn begin_write(&self)` opening a write transaction.
+/// `async fn begin_write(&self)` opening a write transaction (with a guard
+/// that must be held until it ends).
 macro_rules! impl_store {
     ($store:ty, $db:ty, claim_sql = $claim_sql:expr) => {
         use sqlx::Row as _;
@@ -331,7 +332,7 @@ macro_rules! impl_store {
             }
 
             async fn reset(&self) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
+                let (_writer, mut tx) = self.begin_write().await?;
                 for table in ["resources", "quota_usage", "operations", "subscriptions", "meta"] {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
@@ -443,7 +444,7 @@ macro_rules! impl_store {
             }
 
             async fn write(&self, write: &Write) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
+                let (_writer, mut tx) = self.begin_write().await?;
                 if let Some(parent) = &write.require_parent {
                     let found = sqlx::query("SELECT key FROM resources WHERE key = $1")
                         .bind(parent)
@@ -487,7 +488,7 @@ macro_rules! impl_store {
                 owner: &str,
                 lease_until: i64,
             ) -> Result<Vec<OperationRecord>, StoreError> {
-                let mut tx = self.begin_write().await?;
+                let (_writer, mut tx) = self.begin_write().await?;
                 let rows = sqlx::query($claim_sql)
                     .bind(owner)
                     .bind(lease_until)

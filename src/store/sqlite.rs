@@ -13,6 +13,7 @@ pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     kind: StoreKind,
     secret: tokio::sync::RwLock<Option<Vec<u8>>>,
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -55,13 +56,25 @@ impl SqliteStore {
             pool,
             kind,
             secret: Default::default(),
+            writer: Default::default(),
         })
     }
 
-    /// Writers take the lock up front: a deferred transaction that reads and
-    /// then writes can fail with SQLITE_BUSY instead of waiting its turn.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// Writers queue in-process for the one write lock SQLite has, instead of
+    /// colliding on it and sleeping in SQLite's busy handler; and they take it
+    /// up front, because a deferred transaction that reads and then writes can
+    /// fail with SQLITE_BUSY instead of waiting its turn.
+    async fn begin_write(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, ()>,
+            sqlx::Transaction<'static, sqlx::Sqlite>,
+        ),
+        StoreError,
+    > {
+        let guard = self.writer.lock().await;
+        Ok((guard, self.pool.begin_with("BEGIN IMMEDIATE").await?))
     }
 }
 
