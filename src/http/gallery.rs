@@ -298,7 +298,9 @@ async fn accept(
         }
         match state.store.write(&write).await {
             Ok(()) => {
-                state.worker.wake();
+                if write.has_due_operation() {
+                    state.worker.wake();
+                }
                 return Ok(started(&record, &gallery, kind, base, api, operation_id));
             }
             Err(StoreError::AlreadyExists(_) | StoreError::Stale(_)) => continue,

@@ -122,6 +122,15 @@ pub struct Write {
     pub operations: Vec<OperationChange>,
 }
 
+impl Write {
+    /// Whether the write leaves an operation for the worker to finish.
+    pub fn has_due_operation(&self) -> bool {
+        self.operations
+            .iter()
+            .any(|op| matches!(op, OperationChange::Insert(o) if o.due_at.is_some()))
+    }
+}
+
 /// What to list: the children of a parent, or every record of a kind in a
 /// subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
