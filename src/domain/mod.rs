@@ -3,6 +3,7 @@
 
 pub mod gallery;
 pub mod identity;
+pub mod image;
 pub mod names;
 pub mod operation;
 pub mod quota;
