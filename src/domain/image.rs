@@ -437,6 +437,12 @@ mod tests {
         }
     }
 
+    fn with_identifier(r: &mut ImageRequest, f: impl FnOnce(&mut IdentifierRequest)) {
+        if let Some(i) = r.identifier.as_mut() {
+            f(i);
+        }
+    }
+
     fn target(e: DomainError) -> String {
         match e {
             DomainError::InvalidParameter { target, .. } => target,
@@ -463,7 +469,7 @@ mod tests {
             "galleryImage.properties.osType"
         );
         let mut r = request();
-        r.identifier.as_mut().map(|i| i.sku = None);
+        with_identifier(&mut r, |i| i.sku = None);
         assert_eq!(
             target(
                 create(
@@ -482,9 +488,7 @@ mod tests {
     #[test]
     fn identifier_parts_have_their_length_and_character_limits() {
         let mut r = request();
-        r.identifier
-            .as_mut()
-            .map(|i| i.publisher = Some("p".repeat(129)));
+        with_identifier(&mut r, |i| i.publisher = Some("p".repeat(129)));
         assert!(
             create(
                 r,
@@ -496,9 +500,7 @@ mod tests {
             .is_err()
         );
         let mut r = request();
-        r.identifier
-            .as_mut()
-            .map(|i| i.offer = Some("offer.".into()));
+        with_identifier(&mut r, |i| i.offer = Some("offer.".into()));
         assert!(
             create(
                 r,
@@ -510,9 +512,7 @@ mod tests {
             .is_err()
         );
         let mut r = request();
-        r.identifier
-            .as_mut()
-            .map(|i| i.offer = Some("o".repeat(64)));
+        with_identifier(&mut r, |i| i.offer = Some("o".repeat(64)));
         assert!(
             create(
                 r,
