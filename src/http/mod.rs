@@ -6,6 +6,7 @@ pub mod gallery;
 pub mod operation;
 pub mod resource_group;
 pub mod subscription;
+pub mod tracked;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

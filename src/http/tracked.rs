@@ -1,0 +1,356 @@
+//! What the handlers of every tracked resource type share: naming the target,
+//! the read-decide-write loop that starts an operation, get, list and delete.
+//! A type plugs in through `Tracked`.
+
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Listing, WRITE_ATTEMPTS, resource_group};
+use crate::AppState;
+use crate::arm::resource_id;
+use crate::arm::{ArmError, lro};
+use crate::domain::operation::OperationKind;
+use crate::store::{ListScope, QuotaClaim, Record, StoreError};
+use crate::worker::{self, Start};
+
+/// A resource type served under a resource group.
+pub trait Tracked {
+    /// The domain type stored as the record's body.
+    type Model: Serialize + DeserializeOwned;
+    /// The store's kind for records of this type.
+    const KIND: &'static str;
+    /// The ARM `type`, e.g. `Microsoft.Compute/galleries`.
+    const TYPE_NAME: &'static str;
+
+    /// The wire form of a resource in `state`, with `id` as it should appear.
+    fn render<'a>(
+        r: &'a Record,
+        model: &'a Self::Model,
+        state: &'a str,
+        id: String,
+    ) -> impl Serialize + 'a;
+
+    /// A store refusal particular to this type (uniqueness, quota), in ARM's words.
+    fn refusal(e: StoreError, r: &Record, model: &Self::Model) -> ArmError;
+}
+
+/// Where a request's resource lives.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub name: String,
+    /// The id as this request spells it.
+    pub id: String,
+    pub key: String,
+    pub parent: Parent,
+}
+
+#[derive(Debug, Clone)]
+pub enum Parent {
+    /// A top-level resource: its resource group is made on first use or required.
+    ResourceGroup,
+    /// A nested resource: the parent must exist (`ParentResourceNotFound`).
+    Resource { key: String, name: String },
+}
+
+impl Target {
+    pub fn parent_key(&self) -> String {
+        match &self.parent {
+            Parent::ResourceGroup => {
+                resource_group::key(&self.subscription_id, &self.resource_group)
+            }
+            Parent::Resource { key, .. } => key.clone(),
+        }
+    }
+
+    pub fn not_found<T: Tracked>(&self) -> ArmError {
+        let relative = self
+            .id
+            .split_once("/providers/")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map_or(self.name.as_str(), |(_, path)| path);
+        ArmError::resource_not_found(
+            &format!(
+                "{}/{}",
+                T::TYPE_NAME.split('/').next().unwrap_or(""),
+                relative
+            ),
+            &self.resource_group,
+        )
+    }
+}
+
+/// What a handler decided for the resource it read.
+pub struct Decision<M> {
+    pub kind: OperationKind,
+    pub model: M,
+    /// For a create: the canonical location.
+    pub location: Option<String>,
+    /// For a create: the (scope, key) that must be unique for this kind.
+    pub unique: Option<(String, String)>,
+    /// For a create: the quota it claims.
+    pub quota: Option<QuotaClaim>,
+}
+
+impl<M> Decision<M> {
+    pub fn new(kind: OperationKind, model: M) -> Self {
+        Decision {
+            kind,
+            model,
+            location: None,
+            unique: None,
+            quota: None,
+        }
+    }
+}
+
+pub fn decode<T: Tracked>(r: &Record) -> Result<T::Model, ArmError> {
+    serde_json::from_str(&r.body)
+        .map_err(|e| ArmError::internal(format!("stored resource {} is unreadable: {e}", r.id)))
+}
+
+/// Store refusals every type shares.
+pub fn common_refusal(e: StoreError, t: &Target) -> ArmError {
+    match e {
+        StoreError::ParentMissing(_) => match &t.parent {
+            Parent::ResourceGroup => ArmError::resource_group_not_found(&t.resource_group),
+            Parent::Resource { name, .. } => ArmError::new(
+                StatusCode::NOT_FOUND,
+                "ParentResourceNotFound",
+                format!(
+                    "Can not perform requested operation on nested resource. Parent resource '{name}' not found."
+                ),
+            ),
+        },
+        StoreError::HasChildren(_) => crate::domain::DomainError::CannotDeleteResource.into(),
+        other => other.into(),
+    }
+}
+
+/// Reads the resource, lets `decide` choose what happens, writes that with
+/// its operation in one transaction, and answers as the operation's start.
+pub async fn accept<T: Tracked>(
+    state: &AppState,
+    t: &Target,
+    base: &str,
+    api_version: &str,
+    operation_id: &str,
+    decide: impl Fn(Option<(&Record, T::Model)>) -> Result<Decision<T::Model>, ArmError>,
+) -> Result<Response, ArmError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let now = state.clock.now();
+        let existing = state.store.get(&t.key).await?;
+        let stored = match &existing {
+            Some(r) => Some((r, decode::<T>(r)?)),
+            None => None,
+        };
+        let decision = decide(stored)?;
+        let body = serde_json::to_string(&decision.model)
+            .map_err(|e| ArmError::internal(format!("cannot store the resource: {e}")))?;
+        let record = match &existing {
+            Some(r) => Record { body, ..r.clone() },
+            None => Record {
+                key: t.key.clone(),
+                id: t.id.clone(),
+                kind: T::KIND.to_string(),
+                parent_key: t.parent_key(),
+                subscription_id: t.subscription_id.clone(),
+                resource_group: t.resource_group.to_ascii_lowercase(),
+                name: t.name.clone(),
+                location: decision.location.clone().unwrap_or_default(),
+                provisioning_state: String::new(),
+                unique: decision.unique.clone(),
+                operation_id: None,
+                body,
+                revision: 0,
+                created_at: now,
+                updated_at: now,
+            },
+        };
+        let start = Start {
+            operation_id: operation_id.to_string(),
+            kind: decision.kind,
+            record: record.clone(),
+            prior_revision: existing.as_ref().map(|r| r.revision),
+            quota: if existing.is_none() {
+                decision.quota
+            } else {
+                None
+            },
+        };
+        let mut write = worker::begin(state.settings.timing, now, start);
+        if existing.is_none() {
+            match &t.parent {
+                Parent::ResourceGroup => resource_group::guard(
+                    state,
+                    &mut write,
+                    &t.subscription_id,
+                    &t.resource_group,
+                    &record.location,
+                ),
+                Parent::Resource { key, .. } => write.require_parent = Some(key.clone()),
+            }
+        }
+        match state.store.write(&write).await {
+            Ok(()) => {
+                if write.has_due_operation() {
+                    state.worker.wake();
+                }
+                return Ok(started::<T>(
+                    &record,
+                    &decision.model,
+                    decision.kind,
+                    base,
+                    api_version,
+                    operation_id,
+                ));
+            }
+            Err(StoreError::AlreadyExists(_) | StoreError::Stale(_)) => continue,
+            Err(e @ (StoreError::ParentMissing(_) | StoreError::HasChildren(_))) => {
+                return Err(common_refusal(e, t));
+            }
+            Err(e) => return Err(T::refusal(e, &record, &decision.model)),
+        }
+    }
+    Err(ArmError::internal(
+        "the resource kept changing under concurrent writes; retry",
+    ))
+}
+
+fn started<T: Tracked>(
+    r: &Record,
+    model: &T::Model,
+    kind: OperationKind,
+    base: &str,
+    api_version: &str,
+    operation_id: &str,
+) -> Response {
+    let async_url = lro::async_operation_url(
+        base,
+        &r.subscription_id,
+        &r.location,
+        operation_id,
+        api_version,
+    );
+    match kind {
+        OperationKind::Delete => {
+            let monitor = lro::monitor_url(
+                base,
+                &r.subscription_id,
+                &r.location,
+                operation_id,
+                api_version,
+            );
+            lro::started(
+                StatusCode::ACCEPTED,
+                None,
+                &async_url,
+                Some(&monitor),
+                operation_id,
+            )
+        }
+        OperationKind::Create | OperationKind::Update => {
+            let status = if kind == OperationKind::Create {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let running = kind.running_state().as_str();
+            let body = serde_json::to_string(&T::render(r, model, running, r.id.clone()))
+                .unwrap_or_default();
+            lro::started(status, Some(body), &async_url, None, operation_id)
+        }
+    }
+}
+
+/// GET of one resource.
+pub async fn get<T: Tracked>(state: &AppState, t: &Target) -> Result<Response, ArmError> {
+    let r = state
+        .store
+        .get(&t.key)
+        .await?
+        .ok_or_else(|| t.not_found::<T>())?;
+    let model = decode::<T>(&r)?;
+    Ok(axum::Json(T::render(&r, &model, &r.provisioning_state, r.id.clone())).into_response())
+}
+
+/// DELETE: 204 when there is nothing to delete, else the started operation.
+pub async fn delete<T: Tracked>(
+    state: &AppState,
+    t: &Target,
+    base: &str,
+    api_version: &str,
+    operation_id: &str,
+) -> Result<Response, ArmError> {
+    if state.store.get(&t.key).await?.is_none() {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    accept::<T>(
+        state,
+        t,
+        base,
+        api_version,
+        operation_id,
+        |stored| match stored {
+            None => Err(t.not_found::<T>()),
+            Some((_, model)) => Ok(Decision::new(OperationKind::Delete, model)),
+        },
+    )
+    .await
+}
+
+/// One page of a list; `list_id` spells each item's id as the list shows it.
+pub async fn list<T: Tracked>(
+    state: &AppState,
+    scope: ListScope,
+    uri: &Uri,
+    base: &str,
+    api_version: &str,
+    list_id: fn(&Record) -> String,
+) -> Result<Response, ArmError> {
+    let listing = Listing::of(state, uri).await?;
+    let page = state.store.list(&scope, &listing.page).await?;
+    let models = page
+        .items
+        .iter()
+        .map(decode::<T>)
+        .collect::<Result<Vec<_>, _>>()?;
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .zip(&models)
+        .map(|(r, m)| T::render(r, m, &r.provisioning_state, list_id(r)))
+        .collect();
+    Ok(listing.respond(&items, page.next.clone(), base, api_version))
+}
+
+/// The id with the resource group segment upper-cased, as Azure lists galleries.
+pub fn upper_group_id(r: &Record) -> String {
+    let marker = "/resourceGroups/";
+    match r.id.find(marker) {
+        Some(start) => {
+            let from = start + marker.len();
+            let end = r.id[from..].find('/').map_or(r.id.len(), |i| from + i);
+            format!(
+                "{}{}{}",
+                &r.id[..from],
+                r.id[from..end].to_uppercase(),
+                &r.id[end..]
+            )
+        }
+        None => r.id.clone(),
+    }
+}
+
+/// The id as stored.
+pub fn stored_id(r: &Record) -> String {
+    r.id.clone()
+}
+
+/// Key of an id.
+pub fn key(id: &str) -> String {
+    resource_id::key(id)
+}
