@@ -38,7 +38,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArmError> {
         ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let text = inner.to_string();
@@ -56,6 +56,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArmError> {
         } else {
             err.with_target(path)
         }
+    })?;
+    de.end().map_err(|e| {
+        let text = e.to_string();
+        let reason = text.split(" at line ").next().unwrap_or(&text).to_string();
+        ArmError::invalid_request_content(format!(
+            "{reason}. Path '', line {}, position {}.",
+            e.line(),
+            e.column()
+        ))
     })?;
     Ok(value)
 }
@@ -101,6 +110,11 @@ mod tests {
         );
         assert_eq!(
             parse::<Body>(b"[]").expect_err("array").code,
+            "InvalidRequestContent"
+        );
+        let trailing = parse::<Body>(br#"{"location":"westus"} trailing"#);
+        assert_eq!(
+            trailing.expect_err("trailing").code,
             "InvalidRequestContent"
         );
     }
