@@ -119,6 +119,33 @@ where
     }
 }
 
+/// Path parameters whose every failure (a segment that is not valid UTF-8,
+/// say) is an ARM error.
+pub struct ArmPath<T>(pub T);
+
+impl<St, T> FromRequestParts<St> for ArmPath<T>
+where
+    St: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ArmError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ArmPath(value)),
+            Err(rejection) => Err(ArmError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "InvalidRequestUri",
+                format!(
+                    "The request URI '{}' is not valid: {}",
+                    parts.uri.path(),
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

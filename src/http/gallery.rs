@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::Uri;
 use axum::response::Response;
 use serde::de::IgnoredAny;
@@ -11,14 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use super::fresh_id;
 use super::resource_group;
-use super::subscription::register;
+use super::subscription::parse_id;
 use super::tracked::{self, Decision, Parent, Target, Tracked};
 use crate::AppState;
 use crate::arm::ArmError;
 use crate::arm::api_version::{self, ApiVersion};
 use crate::arm::json::ArmJson;
 use crate::arm::request_id::RequestId;
-use crate::arm::resource_id::BaseUrl;
+use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::domain::gallery::{
     self, Gallery, GalleryRequest, SharingPermission, SharingProfile, SharingRequest,
     SoftDeletePolicy,
@@ -30,7 +30,7 @@ use crate::domain::{DomainError, names, region};
 use crate::store::{ListScope, QuotaClaim, Record, StoreError};
 
 type Api = ApiVersion<api_version::Gallery>;
-type GalleryPath = Path<(String, String, String)>;
+type GalleryPath = ArmPath<(String, String, String)>;
 
 pub const KIND: &str = "galleries";
 
@@ -186,11 +186,10 @@ impl Tracked for Galleries {
 }
 
 /// The gallery a request names, validated.
-pub async fn target(
-    state: &AppState,
+pub fn target(
     (subscription_id, resource_group, name): (String, String, String),
 ) -> Result<Target, ArmError> {
-    let subscription_id = register(state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     names::validate_resource_group_name(&resource_group)?;
     names::validate_gallery_name(&name)?;
     let id = format!(
@@ -210,12 +209,12 @@ pub async fn target(
 pub async fn galleries_create_or_update(
     State(state): State<AppState>,
     api: Api,
-    Path(path): GalleryPath,
+    ArmPath(path): GalleryPath,
     BaseUrl(base): BaseUrl,
     Extension(RequestId(operation_id)): Extension<RequestId>,
     ArmJson(body): ArmJson<GalleryBody>,
 ) -> Result<Response, ArmError> {
-    let t = target(&state, path).await?;
+    let t = target(path)?;
     let (location, request) = body.into_request();
     let location = region::resolve(location.as_deref(), gallery::TYPE_NAME)?.name;
     let tenant = state.settings.tenant.clone();
@@ -256,12 +255,12 @@ pub async fn galleries_create_or_update(
 pub async fn galleries_update(
     State(state): State<AppState>,
     api: Api,
-    Path(path): GalleryPath,
+    ArmPath(path): GalleryPath,
     BaseUrl(base): BaseUrl,
     Extension(RequestId(operation_id)): Extension<RequestId>,
     ArmJson(body): ArmJson<GalleryBody>,
 ) -> Result<Response, ArmError> {
-    let t = target(&state, path).await?;
+    let t = target(path)?;
     resource_group::check_exists(&state, &t.subscription_id, &t.resource_group).await?;
     let (_location, request) = body.into_request();
     let tenant = state.settings.tenant.clone();
@@ -281,11 +280,11 @@ pub async fn galleries_update(
 pub async fn galleries_delete(
     State(state): State<AppState>,
     api: Api,
-    Path(path): GalleryPath,
+    ArmPath(path): GalleryPath,
     BaseUrl(base): BaseUrl,
     Extension(RequestId(operation_id)): Extension<RequestId>,
 ) -> Result<Response, ArmError> {
-    let t = target(&state, path).await?;
+    let t = target(path)?;
     resource_group::check_exists(&state, &t.subscription_id, &t.resource_group).await?;
     tracked::delete::<Galleries>(&state, &t, &base, api.as_str(), &operation_id).await
 }
@@ -294,9 +293,9 @@ pub async fn galleries_delete(
 pub async fn galleries_get(
     State(state): State<AppState>,
     _api: Api,
-    Path(path): GalleryPath,
+    ArmPath(path): GalleryPath,
 ) -> Result<Response, ArmError> {
-    let t = target(&state, path).await?;
+    let t = target(path)?;
     resource_group::check_exists(&state, &t.subscription_id, &t.resource_group).await?;
     tracked::get::<Galleries>(&state, &t).await
 }
@@ -305,11 +304,11 @@ pub async fn galleries_get(
 pub async fn galleries_list(
     State(state): State<AppState>,
     api: Api,
-    Path(subscription_id): Path<String>,
+    ArmPath(subscription_id): ArmPath<String>,
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Result<Response, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     let scope = ListScope::Subscription {
         subscription_id,
         kind: KIND.to_string(),
@@ -329,11 +328,11 @@ pub async fn galleries_list(
 pub async fn galleries_list_by_resource_group(
     State(state): State<AppState>,
     api: Api,
-    Path((subscription_id, resource_group)): Path<(String, String)>,
+    ArmPath((subscription_id, resource_group)): ArmPath<(String, String)>,
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Result<Response, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     resource_group::check_exists(&state, &subscription_id, &resource_group).await?;
     let scope = ListScope::Children {
         parent_key: resource_group::key(&subscription_id, &resource_group),

@@ -95,13 +95,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 
 /// Registers the default subscription on start.
 pub async fn seed(state: &AppState) -> Result<(), StoreError> {
-    subscription::register(state, &state.settings.subscription.clone())
+    subscription::register(state, &state.settings.subscription)
         .await
         .map(|_| ())
-        .map_err(|e| match e {
-            subscription::RegisterError::Store(e) => e,
-            subscription::RegisterError::Arm(e) => StoreError::Migration(e.to_string()),
-        })
 }
 
 /// Fresh ids for principals and operations.

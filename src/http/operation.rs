@@ -2,7 +2,7 @@
 //! `Azure-AsyncOperation` form answers 200 with the status body; the
 //! `Location` form (`monitor=true`) answers 202 while running, 204 when done.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -11,7 +11,7 @@ use super::subscription::parse_id;
 use crate::AppState;
 use crate::arm::api_version::{ApiVersion, Gallery};
 use crate::arm::query::Query;
-use crate::arm::resource_id::BaseUrl;
+use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, format_time, lro};
 use crate::domain::operation::OperationStatus;
 
@@ -19,7 +19,7 @@ use crate::domain::operation::OperationStatus;
 pub async fn operation_get(
     State(state): State<AppState>,
     api: ApiVersion<Gallery>,
-    Path((subscription_id, location, operation_id)): Path<(String, String, String)>,
+    ArmPath((subscription_id, location, operation_id)): ArmPath<(String, String, String)>,
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Result<Response, ArmError> {

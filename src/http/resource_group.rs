@@ -4,17 +4,17 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::subscription::register;
+use super::subscription::parse_id;
 use crate::AppState;
 use crate::arm::api_version::{ApiVersion, Resources};
 use crate::arm::json::ArmJson;
-use crate::arm::resource_id::BaseUrl;
+use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, resource_id};
 use crate::domain::resource_group::{self as rg, ResourceGroup};
 use crate::domain::{ProvisioningState, names, region};
@@ -138,10 +138,10 @@ async fn load(state: &AppState, subscription_id: &str, name: &str) -> Result<Rec
 pub async fn resource_groups_create_or_update(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path((subscription_id, name)): Path<(String, String)>,
+    ArmPath((subscription_id, name)): ArmPath<(String, String)>,
     ArmJson(body): ArmJson<ResourceGroupBody>,
 ) -> Result<Response, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     names::validate_resource_group_name(&name)?;
     let location = region::resolve(body.location.as_deref(), rg::TYPE_NAME)?.name;
     let group = rg::build(body.tags, body.managed_by)?;
@@ -184,10 +184,15 @@ pub async fn resource_groups_create_or_update(
                 )
             }
         };
+        let mut changes = vec![change];
+        if status == StatusCode::CREATED {
+            let subscription = super::subscription::record(&state, &subscription_id);
+            changes.insert(0, Change::EnsureSubscription(subscription));
+        }
         match state
             .store
             .write(&Write {
-                changes: vec![change],
+                changes,
                 ..Write::default()
             })
             .await
@@ -206,9 +211,9 @@ pub async fn resource_groups_create_or_update(
 pub async fn resource_groups_get(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path((subscription_id, name)): Path<(String, String)>,
+    ArmPath((subscription_id, name)): ArmPath<(String, String)>,
 ) -> Result<Json<Value>, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     Ok(Json(render(&load(&state, &subscription_id, &name).await?)?))
 }
 
@@ -216,9 +221,9 @@ pub async fn resource_groups_get(
 pub async fn resource_groups_check_existence(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path((subscription_id, name)): Path<(String, String)>,
+    ArmPath((subscription_id, name)): ArmPath<(String, String)>,
 ) -> Result<StatusCode, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     Ok(
         match state.store.get(&key(&subscription_id, &name)).await? {
             Some(_) => StatusCode::NO_CONTENT,
@@ -238,10 +243,10 @@ pub struct ResourceGroupPatch {
 pub async fn resource_groups_update(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path((subscription_id, name)): Path<(String, String)>,
+    ArmPath((subscription_id, name)): ArmPath<(String, String)>,
     ArmJson(patch): ArmJson<ResourceGroupPatch>,
 ) -> Result<Json<Value>, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     for _ in 0..super::WRITE_ATTEMPTS {
         let mut r = load(&state, &subscription_id, &name).await?;
         let stored: ResourceGroup = serde_json::from_str(&r.body).unwrap_or_default();
@@ -274,9 +279,9 @@ pub async fn resource_groups_update(
 pub async fn resource_groups_delete(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path((subscription_id, name)): Path<(String, String)>,
+    ArmPath((subscription_id, name)): ArmPath<(String, String)>,
 ) -> Result<StatusCode, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     load(&state, &subscription_id, &name).await?;
     let write = Write {
         changes: vec![Change::DeleteResourceGroup {
@@ -293,11 +298,11 @@ pub async fn resource_groups_delete(
 pub async fn resource_groups_list(
     State(state): State<AppState>,
     api: ApiVersion<Resources>,
-    Path(subscription_id): Path<String>,
+    ArmPath(subscription_id): ArmPath<String>,
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Result<Response, ArmError> {
-    let subscription_id = register(&state, &subscription_id).await?;
+    let subscription_id = parse_id(&subscription_id)?;
     let listing = super::Listing::of(&state, &uri).await?;
     let scope = ListScope::Children {
         parent_key: format!("/subscriptions/{subscription_id}"),

@@ -2,28 +2,14 @@
 //! and get answers are what `az login` needs.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::arm::api_version::{ApiVersion, Resources};
-use crate::arm::resource_id::BaseUrl;
+use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, format_time};
 use crate::store::{StoreError, SubscriptionRecord};
-
-pub enum RegisterError {
-    Arm(ArmError),
-    Store(StoreError),
-}
-
-impl From<RegisterError> for ArmError {
-    fn from(e: RegisterError) -> Self {
-        match e {
-            RegisterError::Arm(e) => e,
-            RegisterError::Store(e) => e.into(),
-        }
-    }
-}
 
 /// The canonical (lower-case) form of a subscription id, or 400 for one that is no GUID.
 pub fn parse_id(raw: &str) -> Result<String, ArmError> {
@@ -38,14 +24,10 @@ pub fn parse_id(raw: &str) -> Result<String, ArmError> {
         })
 }
 
-/// Registers a subscription on first use and returns its canonical id.
-pub async fn register(state: &AppState, raw: &str) -> Result<String, RegisterError> {
-    let id = parse_id(raw).map_err(RegisterError::Arm)?;
-    if state.known_subscriptions.read().await.contains(&id) {
-        return Ok(id);
-    }
-    let record = SubscriptionRecord {
-        subscription_id: id.clone(),
+/// The record of a subscription registered on first use.
+pub fn record(state: &AppState, id: &str) -> SubscriptionRecord {
+    SubscriptionRecord {
+        subscription_id: id.to_string(),
         display_name: if id == state.settings.subscription {
             "Emulator Subscription".to_string()
         } else {
@@ -54,14 +36,12 @@ pub async fn register(state: &AppState, raw: &str) -> Result<String, RegisterErr
         tenant_id: state.settings.tenant.clone(),
         state: "Enabled".to_string(),
         created_at: state.clock.now(),
-    };
-    state
-        .store
-        .ensure_subscription(&record)
-        .await
-        .map_err(RegisterError::Store)?;
-    state.known_subscriptions.write().await.insert(id.clone());
-    Ok(id)
+    }
+}
+
+/// Registers a subscription unless it exists and returns the stored one.
+pub async fn register(state: &AppState, id: &str) -> Result<SubscriptionRecord, StoreError> {
+    state.store.ensure_subscription(&record(state, id)).await
 }
 
 fn render(s: &SubscriptionRecord) -> Value {
@@ -99,13 +79,8 @@ pub async fn subscriptions_list(
 pub async fn subscriptions_get(
     State(state): State<AppState>,
     _api: ApiVersion<Resources>,
-    Path(subscription_id): Path<String>,
+    ArmPath(subscription_id): ArmPath<String>,
 ) -> Result<Json<Value>, ArmError> {
-    let id = register(&state, &subscription_id).await?;
-    let record = state
-        .store
-        .get_subscription(&id)
-        .await?
-        .ok_or_else(|| ArmError::subscription_not_found(&id))?;
-    Ok(Json(render(&record)))
+    let id = parse_id(&subscription_id)?;
+    Ok(Json(render(&register(&state, &id).await?)))
 }

@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Listing, WRITE_ATTEMPTS, resource_group};
+use super::{Listing, WRITE_ATTEMPTS, resource_group, subscription};
 use crate::AppState;
 use crate::arm::resource_id;
 use crate::arm::{ArmError, lro};
 use crate::domain::operation::OperationKind;
-use crate::store::{ListScope, QuotaClaim, Record, StoreError};
+use crate::store::{Change, ListScope, QuotaClaim, Record, StoreError};
 use crate::worker::{self, Start};
 
 /// A resource type served under a resource group.
@@ -183,6 +183,10 @@ pub async fn accept<T: Tracked>(
         };
         let mut write = worker::begin(state.settings.timing, now, start);
         if existing.is_none() {
+            let subscription = subscription::record(state, &t.subscription_id);
+            write
+                .changes
+                .insert(0, Change::EnsureSubscription(subscription));
             match &t.parent {
                 Parent::ResourceGroup => resource_group::guard(
                     state,
@@ -209,6 +213,13 @@ pub async fn accept<T: Tracked>(
                 ));
             }
             Err(StoreError::AlreadyExists(_) | StoreError::Stale(_)) => continue,
+            // A racing create of the same resource can trip the unique index
+            // before the primary key; then it is an update, not a conflict.
+            Err(StoreError::Unique(_))
+                if existing.is_none() && state.store.get(&t.key).await?.is_some() =>
+            {
+                continue;
+            }
             Err(e @ (StoreError::ParentMissing(_) | StoreError::HasChildren(_))) => {
                 return Err(common_refusal(e, t));
             }

@@ -78,6 +78,8 @@ pub enum Change {
     },
     /// Inserts unless the key is taken (resource groups made on first use).
     InsertIfAbsent(Record),
+    /// Registers a subscription unless it exists (subscriptions made on first use).
+    EnsureSubscription(SubscriptionRecord),
     /// Fails with `Stale` unless the stored revision is `expected_revision`;
     /// the stored revision becomes `expected_revision + 1`.
     Update {

@@ -11,7 +11,6 @@ use super::{StoreError, StoreKind};
 pub struct PgStore {
     pool: sqlx::PgPool,
     kind: StoreKind,
-    secret: tokio::sync::RwLock<Option<Vec<u8>>>,
 }
 
 /// Serialises migrations of instances that start at the same time.
@@ -51,7 +50,6 @@ impl PgStore {
         Ok(PgStore {
             pool,
             kind: StoreKind::Postgres,
-            secret: Default::default(),
         })
     }
 

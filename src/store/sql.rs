@@ -60,7 +60,7 @@ pub(super) fn random_secret() -> String {
 }
 
 /// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
-/// `kind: StoreKind`, `secret: tokio::sync::RwLock<Option<Vec<u8>>>` and an
+/// `kind: StoreKind` and an
 /// `async fn begin_write(&self)` opening a write transaction (with a guard
 /// that must be held until it ends).
 macro_rules! impl_store {
@@ -160,6 +160,10 @@ macro_rules! impl_store {
                     insert_record(tx, record, false).await
                 }
                 Change::InsertIfAbsent(record) => insert_record(tx, record, true).await,
+                Change::EnsureSubscription(s) => {
+                    insert_subscription(&mut **tx, s).await?;
+                    Ok(())
+                }
                 Change::Update { record, expected_revision } => {
                     let updated = sqlx::query(
                         "UPDATE resources SET id = $2, provisioning_state = $3, unique_scope = $4, \
@@ -233,6 +237,24 @@ macro_rules! impl_store {
                     Ok(())
                 }
             }
+        }
+
+        async fn insert_subscription<'e>(
+            executor: impl sqlx::Executor<'e, Database = $db>,
+            s: &SubscriptionRecord,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query(
+                "INSERT INTO subscriptions (subscription_id, display_name, tenant_id, state, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscription_id) DO NOTHING",
+            )
+            .bind(&s.subscription_id)
+            .bind(&s.display_name)
+            .bind(&s.tenant_id)
+            .bind(&s.state)
+            .bind(s.created_at)
+            .execute(executor)
+            .await?;
+            Ok(())
         }
 
         async fn insert_record(
@@ -337,13 +359,17 @@ macro_rules! impl_store {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                *self.secret.write().await = None;
                 Ok(())
             }
 
             async fn paging_secret(&self) -> Result<Vec<u8>, StoreError> {
-                if let Some(secret) = self.secret.read().await.as_ref() {
-                    return Ok(secret.clone());
+                // Read every time: another instance sharing the store may have reset it.
+                let row = sqlx::query("SELECT value FROM meta WHERE name = 'paging_secret'")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                if let Some(row) = row {
+                    let secret: String = row.try_get("value")?;
+                    return Ok(secret.into_bytes());
                 }
                 sqlx::query("INSERT INTO meta (name, value) VALUES ('paging_secret', $1) ON CONFLICT (name) DO NOTHING")
                     .bind(random_secret())
@@ -353,26 +379,17 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 let secret: String = row.try_get("value")?;
-                let secret = secret.into_bytes();
-                *self.secret.write().await = Some(secret.clone());
-                Ok(secret)
+                Ok(secret.into_bytes())
             }
 
             async fn ensure_subscription(
                 &self,
                 s: &SubscriptionRecord,
             ) -> Result<SubscriptionRecord, StoreError> {
-                sqlx::query(
-                    "INSERT INTO subscriptions (subscription_id, display_name, tenant_id, state, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscription_id) DO NOTHING",
-                )
-                .bind(&s.subscription_id)
-                .bind(&s.display_name)
-                .bind(&s.tenant_id)
-                .bind(&s.state)
-                .bind(s.created_at)
-                .execute(&self.pool)
-                .await?;
+                if let Some(found) = self.get_subscription(&s.subscription_id).await? {
+                    return Ok(found);
+                }
+                insert_subscription(&self.pool, s).await?;
                 self.get_subscription(&s.subscription_id)
                     .await?
                     .ok_or_else(|| StoreError::Stale(s.subscription_id.clone()))

@@ -12,7 +12,6 @@ use super::{StoreError, StoreKind};
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     kind: StoreKind,
-    secret: tokio::sync::RwLock<Option<Vec<u8>>>,
     writer: tokio::sync::Mutex<()>,
 }
 
@@ -55,7 +54,6 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             kind,
-            secret: Default::default(),
             writer: Default::default(),
         })
     }
