@@ -93,6 +93,10 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_GALLERY_QUOTA", default_value_t = crate::domain::quota::DEFAULT_GALLERIES_PER_REGION)]
     pub gallery_quota: i64,
 
+    /// Image definitions allowed per subscription and region.
+    #[arg(long, env = "GALLERY_EMULATOR_IMAGE_QUOTA", default_value_t = crate::domain::quota::DEFAULT_IMAGES_PER_REGION)]
+    pub image_quota: i64,
+
     /// How long-running operations progress: instant (done before the first poll) or manual (only when POST /_emulator/clock/advance moves the clock).
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,

@@ -29,6 +29,7 @@ pub struct Settings {
     pub tenant: String,
     pub require_resource_groups: bool,
     pub gallery_quota: i64,
+    pub image_quota: i64,
     pub timing: Timing,
 }
 
@@ -73,6 +74,7 @@ pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
         tenant: config.tenant.to_string(),
         require_resource_groups: config.require_resource_groups,
         gallery_quota: config.gallery_quota,
+        image_quota: config.image_quota,
         timing: config.timing,
     });
     AppState {

@@ -41,8 +41,69 @@ pub fn format_time(micros: i64) -> String {
     }
 }
 
+/// Parses an ARM date-time (RFC 3339, or a bare `YYYY-MM-DD` as templates
+/// send) into microseconds since the epoch.
+pub fn parse_time(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .or_else(|| {
+            let date = time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .ok()?;
+            Some(date.midnight().assume_utc())
+        })?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1000).ok()
+}
+
+/// Deserializes an ARM date-time property into microseconds, naming the value
+/// it could not convert as ARM does.
+pub fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(d)?;
+    match text {
+        None => Ok(None),
+        Some(t) => parse_time(&t).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("Could not convert string to DateTimeOffset: {t}"))
+        }),
+    }
+}
+
+/// Deserializes an int32 that templates may send as a numeric string.
+pub fn de_lenient_i32<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrText {
+        Number(i64),
+        Text(String),
+    }
+    let value: Option<NumberOrText> = serde::Deserialize::deserialize(d)?;
+    let wide = match value {
+        None => return Ok(None),
+        Some(NumberOrText::Number(n)) => Some(n),
+        Some(NumberOrText::Text(t)) => t.trim().parse::<i64>().ok(),
+    };
+    wide.and_then(|n| i32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom("expected a 32-bit integer"))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_parse_with_an_offset_or_as_a_bare_day() {
+        assert_eq!(
+            super::parse_time("2030-01-01"),
+            super::parse_time("2030-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            super::parse_time("2030-01-01T02:00:00+02:00"),
+            super::parse_time("2030-01-01T00:00:00+00:00")
+        );
+        assert_eq!(super::parse_time("tomorrow"), None);
+    }
+
     #[test]
     fn times_have_seven_fractional_digits_and_an_offset() {
         assert_eq!(

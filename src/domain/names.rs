@@ -41,6 +41,28 @@ pub fn validate_resource_group_name(name: &str) -> Result<(), DomainError> {
     }
 }
 
+/// Image definition and application names: 1–80 characters of letters,
+/// digits, `_`, `-` and `.`, starting with a letter or digit and not ending
+/// with `-` or `.` (the contract's `^[^_\W][\w-._]{0,79}(?<![-.])$`).
+pub fn validate_artifact_name(name: &str, target: &str) -> Result<(), DomainError> {
+    let ok = (1..=80).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && !name.ends_with(['-', '.']);
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::invalid(
+            target,
+            format!(
+                "The entity name '{name}' is invalid according to its validation rule: ^[^_\\W][\\w-._]{{0,79}}(?<![-.])$."
+            ),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +95,17 @@ mod tests {
             assert!(
                 validate_gallery_name(bad).is_err(),
                 "{bad} should be invalid"
+            );
+        }
+    }
+
+    #[test]
+    fn image_names_allow_dashes_but_not_at_the_end() {
+        assert!(validate_artifact_name("my-image_1.0", "galleryImageName").is_ok());
+        for bad in ["-x", "_x", "x-", "x.", "", "a b", &"a".repeat(81)] {
+            assert!(
+                validate_artifact_name(bad, "galleryImageName").is_err(),
+                "{bad}"
             );
         }
     }

@@ -45,7 +45,10 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
         "defaultTenant": state.settings.tenant,
         "requireResourceGroups": state.settings.require_resource_groups,
         "pageSize": state.arm.page_size,
-        "quotas": {"galleriesPerRegion": state.settings.gallery_quota},
+        "quotas": {
+            "galleriesPerRegion": state.settings.gallery_quota,
+            "imageDefinitionsPerRegion": state.settings.image_quota,
+        },
         "apiVersions": {
             "Microsoft.Compute/galleries": api_version::Gallery::VERSIONS,
             "Microsoft.Resources": api_version::Resources::VERSIONS,

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod gallery;
+pub mod image;
 pub mod operation;
 pub mod resource_group;
 pub mod subscription;
