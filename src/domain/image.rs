@@ -13,6 +13,11 @@ arm_enum!(OsType { Windows = "Windows", Linux = "Linux" });
 arm_enum!(OsState { Generalized = "Generalized", Specialized = "Specialized" });
 arm_enum!(HyperVGeneration { V1 = "V1", V2 = "V2" });
 arm_enum!(Architecture { X64 = "x64", Arm64 = "Arm64" });
+arm_enum!(HostCaching {
+    None = "None",
+    ReadOnly = "ReadOnly",
+    ReadWrite = "ReadWrite",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

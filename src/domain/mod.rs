@@ -4,6 +4,7 @@
 pub mod gallery;
 pub mod identity;
 pub mod image;
+pub mod image_version;
 pub mod names;
 pub mod operation;
 pub mod quota;
