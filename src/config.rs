@@ -97,6 +97,14 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_IMAGE_QUOTA", default_value_t = crate::domain::quota::DEFAULT_IMAGES_PER_REGION)]
     pub image_quota: i64,
 
+    /// Image versions allowed per subscription and region.
+    #[arg(long, env = "GALLERY_EMULATOR_IMAGE_VERSION_QUOTA", default_value_t = crate::domain::quota::DEFAULT_IMAGE_VERSIONS_PER_REGION)]
+    pub image_version_quota: i64,
+
+    /// Replicas allowed per target region of a version.
+    #[arg(long, env = "GALLERY_EMULATOR_MAX_REPLICAS_PER_REGION", default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=1000))]
+    pub max_replicas_per_region: i32,
+
     /// How long-running operations progress: instant (done before the first poll) or manual (only when POST /_emulator/clock/advance moves the clock).
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,

@@ -30,6 +30,8 @@ pub struct Settings {
     pub require_resource_groups: bool,
     pub gallery_quota: i64,
     pub image_quota: i64,
+    pub image_version_quota: i64,
+    pub max_replicas_per_region: i32,
     pub timing: Timing,
 }
 
@@ -75,6 +77,8 @@ pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
         require_resource_groups: config.require_resource_groups,
         gallery_quota: config.gallery_quota,
         image_quota: config.image_quota,
+        image_version_quota: config.image_version_quota,
+        max_replicas_per_region: config.max_replicas_per_region,
         timing: config.timing,
     });
     AppState {

@@ -232,13 +232,11 @@ pub struct SafetyRequest {
 }
 
 /// Replication of the version to one region.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionReplication {
     pub region: String,
     pub state: ReplicationState,
     pub progress: i32,
-    #[serde(default)]
     pub details: String,
 }
 
@@ -249,8 +247,6 @@ pub struct ImageVersion {
     pub publishing: Publishing,
     pub storage: StorageProfile,
     pub safety: SafetyProfile,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub replication: Vec<RegionReplication>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Tags>,
 }
@@ -506,7 +502,6 @@ pub fn create(
                 .block_deletion_before_end_of_life
                 .unwrap_or(false),
         },
-        replication: Vec::new(),
         tags: request.tags,
     };
     if let Some(tags) = &version.tags {
@@ -716,16 +711,21 @@ pub fn latest<'a>(
         .map(|(n, v, _)| (n, v))
 }
 
-/// The replication summary once every region has completed.
-pub fn completed_replication(version: &ImageVersion) -> Vec<RegionReplication> {
+/// Replication of each target region as of a provisioning state: until the
+/// worker tracks regions one by one, every region completes with the version.
+pub fn replication(version: &ImageVersion, provisioned: bool) -> Vec<RegionReplication> {
     version
         .publishing
         .target_regions
         .iter()
         .map(|r| RegionReplication {
             region: r.name.clone(),
-            state: ReplicationState::Completed,
-            progress: 100,
+            state: if provisioned {
+                ReplicationState::Completed
+            } else {
+                ReplicationState::Replicating
+            },
+            progress: if provisioned { 100 } else { 0 },
             details: String::new(),
         })
         .collect()

@@ -48,6 +48,8 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
         "quotas": {
             "galleriesPerRegion": state.settings.gallery_quota,
             "imageDefinitionsPerRegion": state.settings.image_quota,
+            "imageVersionsPerRegion": state.settings.image_version_quota,
+            "replicasPerRegion": state.settings.max_replicas_per_region,
         },
         "apiVersions": {
             "Microsoft.Compute/galleries": api_version::Gallery::VERSIONS,

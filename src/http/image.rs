@@ -229,7 +229,7 @@ impl Tracked for Images {
 }
 
 /// The image definition a request names, validated.
-fn target(
+pub fn target(
     (subscription_id, resource_group, gallery_name, name): (String, String, String, String),
 ) -> Result<Target, ArmError> {
     let parent = gallery::target((subscription_id, resource_group, gallery_name))?;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod gallery;
 pub mod image;
+pub mod image_version;
 pub mod operation;
 pub mod resource_group;
 pub mod subscription;

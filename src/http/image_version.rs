@@ -1,0 +1,513 @@
+//! GalleryImageVersions_*: versions of an image definition.
+
+use axum::extract::{Extension, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use super::image;
+use super::tracked::{self, Decision, Parent, Target, Tracked};
+use crate::AppState;
+use crate::arm::api_version::{self, ApiVersion};
+use crate::arm::json::ArmJson;
+use crate::arm::query::Query;
+use crate::arm::request_id::RequestId;
+use crate::arm::resource_id::{ArmPath, BaseUrl};
+use crate::arm::{ArmError, de_time, format_time};
+use crate::domain::image_version::{
+    self, AdditionalReplicaSet, Encryption, ImageVersion, ImageVersionRequest, Limits,
+    PublishingRequest, ReplicationMode, ReplicationState, SafetyRequest, StorageAccountStrategy,
+    StorageAccountType, StorageProfile, TargetRegionRequest, VersionNumber,
+};
+use crate::domain::operation::OperationKind;
+use crate::domain::tags::Tags;
+use crate::domain::{DomainError, ProvisioningState, region};
+use crate::store::{ListScope, QuotaClaim, Record, StoreError};
+
+type Api = ApiVersion<api_version::Gallery>;
+type VersionPath = ArmPath<(String, String, String, String, String)>;
+
+pub const KIND: &str = "versions";
+
+// ---- wire types -------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionBody {
+    location: Option<String>,
+    tags: Option<Tags>,
+    properties: Option<VersionPropertiesBody>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct VersionPropertiesBody {
+    publishing_profile: Option<PublishingBody>,
+    storage_profile: Option<StorageProfile>,
+    safety_profile: Option<SafetyBody>,
+    security_profile: Option<IgnoredAny>,
+    restore: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublishingBody {
+    target_regions: Option<Vec<TargetRegionBody>>,
+    replica_count: Option<i32>,
+    exclude_from_latest: Option<bool>,
+    #[serde(default, deserialize_with = "de_time")]
+    end_of_life_date: Option<i64>,
+    storage_account_type: Option<StorageAccountType>,
+    replication_mode: Option<ReplicationMode>,
+    storage_account_strategy: Option<StorageAccountStrategy>,
+    target_extended_locations: Option<Vec<IgnoredAny>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetRegionBody {
+    name: Option<String>,
+    regional_replica_count: Option<i32>,
+    storage_account_type: Option<StorageAccountType>,
+    encryption: Option<Encryption>,
+    exclude_from_latest: Option<bool>,
+    additional_replica_sets: Option<Vec<AdditionalReplicaSet>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SafetyBody {
+    allow_deletion_of_replicated_locations: Option<bool>,
+    block_deletion_before_end_of_life: Option<bool>,
+}
+
+impl VersionBody {
+    fn into_request(self) -> Result<(Option<String>, ImageVersionRequest), ArmError> {
+        let p = self.properties.unwrap_or_default();
+        if p.security_profile.is_some() {
+            return Err(not_yet(
+                "Image version security profiles (UEFI settings)",
+                "properties.securityProfile",
+            ));
+        }
+        if p.restore == Some(true) {
+            return Err(not_yet(
+                "Restoring soft-deleted image versions",
+                "properties.restore",
+            ));
+        }
+        let publishing = match p.publishing_profile {
+            None => None,
+            Some(b) => {
+                if b.target_extended_locations
+                    .as_ref()
+                    .is_some_and(|l| !l.is_empty())
+                {
+                    return Err(not_yet(
+                        "Publishing to extended locations (edge zones)",
+                        "properties.publishingProfile.targetExtendedLocations",
+                    ));
+                }
+                Some(PublishingRequest {
+                    target_regions: b.target_regions.map(|regions| {
+                        regions
+                            .into_iter()
+                            .map(|t| TargetRegionRequest {
+                                name: t.name,
+                                regional_replica_count: t.regional_replica_count,
+                                storage_account_type: t.storage_account_type,
+                                encryption: t.encryption,
+                                exclude_from_latest: t.exclude_from_latest,
+                                additional_replica_sets: t
+                                    .additional_replica_sets
+                                    .unwrap_or_default(),
+                            })
+                            .collect()
+                    }),
+                    replica_count: b.replica_count,
+                    exclude_from_latest: b.exclude_from_latest,
+                    end_of_life_date: b.end_of_life_date,
+                    storage_account_type: b.storage_account_type,
+                    replication_mode: b.replication_mode,
+                    storage_account_strategy: b.storage_account_strategy,
+                })
+            }
+        };
+        let request = ImageVersionRequest {
+            publishing,
+            storage: p.storage_profile,
+            safety: p.safety_profile.map(|s| SafetyRequest {
+                allow_deletion_of_replicated_locations: s.allow_deletion_of_replicated_locations,
+                block_deletion_before_end_of_life: s.block_deletion_before_end_of_life,
+            }),
+            tags: self.tags,
+        };
+        Ok((self.location, request))
+    }
+}
+
+fn not_yet(feature: &str, target: &str) -> ArmError {
+    DomainError::NotYetSupported {
+        feature: feature.into(),
+        target: target.into(),
+    }
+    .into()
+}
+
+#[derive(Serialize)]
+struct VersionOut<'a> {
+    name: &'a str,
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    location: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a Tags>,
+    properties: PropertiesOut<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PropertiesOut<'a> {
+    publishing_profile: PublishingOut<'a>,
+    storage_profile: &'a StorageProfile,
+    safety_profile: SafetyOut,
+    provisioning_state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replication_status: Option<ReplicationStatusOut>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PublishingOut<'a> {
+    target_regions: Vec<TargetRegionOut<'a>>,
+    replica_count: i32,
+    exclude_from_latest: bool,
+    published_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_of_life_date: Option<String>,
+    storage_account_type: StorageAccountType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replication_mode: Option<ReplicationMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_account_strategy: Option<StorageAccountStrategy>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetRegionOut<'a> {
+    name: &'static str,
+    regional_replica_count: i32,
+    storage_account_type: StorageAccountType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption: Option<&'a Encryption>,
+    exclude_from_latest: bool,
+    #[serde(skip_serializing_if = "<[AdditionalReplicaSet]>::is_empty")]
+    additional_replica_sets: &'a [AdditionalReplicaSet],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SafetyOut {
+    allow_deletion_of_replicated_locations: bool,
+    reported_for_policy_violation: bool,
+    block_deletion_before_end_of_life: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplicationStatusOut {
+    aggregated_state: &'static str,
+    summary: Vec<RegionStatusOut>,
+}
+
+#[derive(Serialize)]
+struct RegionStatusOut {
+    region: &'static str,
+    state: ReplicationState,
+    details: String,
+    progress: i32,
+}
+
+fn display_name(canonical: &str) -> &'static str {
+    region::find(canonical).map_or("", |r| r.display_name)
+}
+
+fn render<'a>(
+    r: &'a Record,
+    v: &'a ImageVersion,
+    state: &'a str,
+    id: String,
+    expand: bool,
+) -> VersionOut<'a> {
+    let p = &v.publishing;
+    let replication_status = expand.then(|| {
+        let provisioned = state == ProvisioningState::Succeeded.as_str();
+        let summary: Vec<RegionStatusOut> = image_version::replication(v, provisioned)
+            .into_iter()
+            .map(|s| RegionStatusOut {
+                region: display_name(&s.region),
+                state: s.state,
+                details: s.details,
+                progress: s.progress,
+            })
+            .collect();
+        let aggregated_state = if summary.iter().any(|s| s.state == ReplicationState::Failed) {
+            "Failed"
+        } else if summary
+            .iter()
+            .all(|s| s.state == ReplicationState::Completed)
+        {
+            "Completed"
+        } else {
+            "InProgress"
+        };
+        ReplicationStatusOut {
+            aggregated_state,
+            summary,
+        }
+    });
+    VersionOut {
+        name: &r.name,
+        id,
+        kind: image_version::TYPE_NAME,
+        location: &r.location,
+        tags: v.tags.as_ref(),
+        properties: PropertiesOut {
+            publishing_profile: PublishingOut {
+                target_regions: p
+                    .target_regions
+                    .iter()
+                    .map(|t| TargetRegionOut {
+                        name: display_name(&t.name),
+                        regional_replica_count: t.regional_replica_count,
+                        storage_account_type: t.storage_account_type,
+                        encryption: t.encryption.as_ref(),
+                        exclude_from_latest: t.exclude_from_latest,
+                        additional_replica_sets: &t.additional_replica_sets,
+                    })
+                    .collect(),
+                replica_count: p.replica_count,
+                exclude_from_latest: p.exclude_from_latest,
+                published_date: format_time(p.published_date),
+                end_of_life_date: p.end_of_life_date.map(format_time),
+                storage_account_type: p.storage_account_type,
+                replication_mode: p.replication_mode,
+                storage_account_strategy: p.storage_account_strategy,
+            },
+            storage_profile: &v.storage,
+            safety_profile: SafetyOut {
+                allow_deletion_of_replicated_locations: v
+                    .safety
+                    .allow_deletion_of_replicated_locations,
+                reported_for_policy_violation: false,
+                block_deletion_before_end_of_life: v.safety.block_deletion_before_end_of_life,
+            },
+            provisioning_state: state,
+            replication_status,
+        },
+    }
+}
+
+pub struct Versions;
+
+impl Tracked for Versions {
+    type Model = ImageVersion;
+    const KIND: &'static str = KIND;
+    const TYPE_NAME: &'static str = image_version::TYPE_NAME;
+
+    fn render<'a>(
+        r: &'a Record,
+        m: &'a ImageVersion,
+        state: &'a str,
+        id: String,
+    ) -> impl Serialize + 'a {
+        render(r, m, state, id, false)
+    }
+
+    fn refusal(e: StoreError, r: &Record, _m: &ImageVersion) -> ArmError {
+        match e {
+            StoreError::QuotaExceeded { limit } => DomainError::QuotaExceeded {
+                resource: "gallery image versions",
+                limit,
+                location: r.location.clone(),
+            }
+            .into(),
+            other => other.into(),
+        }
+    }
+}
+
+/// The image version a request names, validated.
+fn target(
+    (subscription_id, resource_group, gallery_name, image_name, name): (
+        String,
+        String,
+        String,
+        String,
+        String,
+    ),
+) -> Result<(Target, VersionNumber), ArmError> {
+    let parent = image::target((subscription_id, resource_group, gallery_name, image_name))?;
+    let number = VersionNumber::parse(&name, "galleryImageVersionName")?;
+    let id = format!("{}/versions/{name}", parent.id);
+    Ok((
+        Target {
+            key: tracked::key(&id),
+            id,
+            subscription_id: parent.subscription_id,
+            resource_group: parent.resource_group,
+            name,
+            parent: Parent::Resource {
+                key: parent.key,
+                name: format!("{}/{}", gallery_of(&parent.id), parent.name),
+            },
+        },
+        number,
+    ))
+}
+
+fn gallery_of(image_id: &str) -> &str {
+    image_id
+        .split("/galleries/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("")
+}
+
+fn limits(state: &AppState) -> Limits {
+    Limits {
+        max_replicas_per_region: state.settings.max_replicas_per_region,
+    }
+}
+
+/// GalleryImageVersions_CreateOrUpdate
+pub async fn gallery_image_versions_create_or_update(
+    State(state): State<AppState>,
+    api: Api,
+    ArmPath(path): VersionPath,
+    BaseUrl(base): BaseUrl,
+    Extension(RequestId(operation_id)): Extension<RequestId>,
+    ArmJson(body): ArmJson<VersionBody>,
+) -> Result<Response, ArmError> {
+    let (t, number) = target(path)?;
+    let (location, request) = body.into_request()?;
+    let location = region::resolve(location.as_deref(), image_version::TYPE_NAME)?.name;
+    let quota = state.settings.image_version_quota;
+    let limits = limits(&state);
+    let now = state.clock.now();
+    tracked::accept::<Versions>(&state, &t, &base, api.as_str(), &operation_id, |stored| {
+        match stored {
+            None => Ok(Decision {
+                location: Some(location.to_string()),
+                unique: Some((t.parent_key(), number.sort_key())),
+                quota: Some(QuotaClaim { limit: quota }),
+                ..Decision::new(
+                    OperationKind::Create,
+                    image_version::create(request.clone(), location, now, limits)?,
+                )
+            }),
+            Some((r, current)) => {
+                if r.location != location {
+                    return Err(DomainError::LocationChange {
+                        name: r.name.clone(),
+                        resource_group: t.resource_group.clone(),
+                        existing: r.location.clone(),
+                        requested: location.to_string(),
+                    }
+                    .into());
+                }
+                let model =
+                    image_version::update(&current, request.clone(), &r.location, now, limits)?;
+                Ok(Decision::new(OperationKind::Update, model))
+            }
+        }
+    })
+    .await
+}
+
+/// GalleryImageVersions_Update
+pub async fn gallery_image_versions_update(
+    State(state): State<AppState>,
+    api: Api,
+    ArmPath(path): VersionPath,
+    BaseUrl(base): BaseUrl,
+    Extension(RequestId(operation_id)): Extension<RequestId>,
+    ArmJson(body): ArmJson<VersionBody>,
+) -> Result<Response, ArmError> {
+    let (t, _) = target(path)?;
+    let (_location, request) = body.into_request()?;
+    let limits = limits(&state);
+    let now = state.clock.now();
+    tracked::accept::<Versions>(&state, &t, &base, api.as_str(), &operation_id, |stored| {
+        match stored {
+            None => Err(t.not_found::<Versions>()),
+            Some((r, current)) => {
+                let model =
+                    image_version::update(&current, request.clone(), &r.location, now, limits)?;
+                Ok(Decision::new(OperationKind::Update, model))
+            }
+        }
+    })
+    .await
+}
+
+/// GalleryImageVersions_Delete
+pub async fn gallery_image_versions_delete(
+    State(state): State<AppState>,
+    api: Api,
+    ArmPath(path): VersionPath,
+    BaseUrl(base): BaseUrl,
+    Extension(RequestId(operation_id)): Extension<RequestId>,
+) -> Result<Response, ArmError> {
+    let (t, _) = target(path)?;
+    tracked::delete::<Versions>(&state, &t, &base, api.as_str(), &operation_id).await
+}
+
+/// GalleryImageVersions_Get, with `$expand=ReplicationStatus`.
+pub async fn gallery_image_versions_get(
+    State(state): State<AppState>,
+    _api: Api,
+    ArmPath(path): VersionPath,
+    uri: Uri,
+) -> Result<Response, ArmError> {
+    let (t, _) = target(path)?;
+    let expand = Query::parse(uri.query()).get("$expand").is_some_and(|e| {
+        e.split(',')
+            .any(|v| v.trim().eq_ignore_ascii_case("ReplicationStatus"))
+    });
+    let r = state
+        .store
+        .get(&t.key)
+        .await?
+        .ok_or_else(|| t.not_found::<Versions>())?;
+    let model = tracked::decode::<Versions>(&r)?;
+    Ok(axum::Json(render(
+        &r,
+        &model,
+        &r.provisioning_state,
+        r.id.clone(),
+        expand,
+    ))
+    .into_response())
+}
+
+/// GalleryImageVersions_ListByGalleryImage
+pub async fn gallery_image_versions_list_by_gallery_image(
+    State(state): State<AppState>,
+    api: Api,
+    ArmPath(path): ArmPath<(String, String, String, String)>,
+    BaseUrl(base): BaseUrl,
+    uri: Uri,
+) -> Result<Response, ArmError> {
+    let image = image::target(path)?;
+    if state.store.get(&image.key).await?.is_none() {
+        return Err(image.not_found::<image::Images>());
+    }
+    let scope = ListScope::Children {
+        parent_key: image.key,
+        kind: KIND.to_string(),
+    };
+    tracked::list::<Versions>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
+}
