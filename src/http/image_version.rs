@@ -23,7 +23,7 @@ use crate::domain::image_version::{
 use crate::domain::operation::OperationKind;
 use crate::domain::tags::Tags;
 use crate::domain::{DomainError, ProvisioningState, region};
-use crate::store::{ListScope, QuotaClaim, Record, StoreError};
+use crate::store::{ListScope, PageRequest, QuotaClaim, Record, StoreError};
 
 type Api = ApiVersion<api_version::Gallery>;
 type VersionPath = ArmPath<(String, String, String, String, String)>;
@@ -328,6 +328,15 @@ impl Tracked for Versions {
 
     fn refusal(e: StoreError, r: &Record, _m: &ImageVersion) -> ArmError {
         match e {
+            StoreError::Unique(_) => ArmError::new(
+                axum::http::StatusCode::CONFLICT,
+                "Conflict",
+                format!(
+                    "An image version with the same number as '{}' already exists under this image definition.",
+                    r.name
+                ),
+            )
+            .with_target("galleryImageVersionName"),
             StoreError::QuotaExceeded { limit } => DomainError::QuotaExceeded {
                 resource: "gallery image versions",
                 limit,
@@ -510,4 +519,85 @@ pub async fn gallery_image_versions_list_by_gallery_image(
         kind: KIND.to_string(),
     };
     tracked::list::<Versions>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
+}
+
+/// The "latest" version of an image definition in `region` (any region when
+/// `None`): the highest provisioned version not excluded from latest,
+/// found by walking versions from the highest number down.
+pub async fn resolve_latest(
+    state: &AppState,
+    image_key: &str,
+    region: Option<&str>,
+) -> Result<Option<(Record, ImageVersion)>, ArmError> {
+    let mut page = PageRequest {
+        after: None,
+        limit: 64,
+    };
+    loop {
+        let found = state.store.list_unique_desc(KIND, image_key, &page).await?;
+        let models = found
+            .items
+            .iter()
+            .map(tracked::decode::<Versions>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let candidates = found.items.iter().zip(&models).filter_map(|(r, m)| {
+            let number = VersionNumber::parse(&r.name, "name").ok()?;
+            let provisioned = r.provisioning_state == ProvisioningState::Succeeded.as_str()
+                || r.provisioning_state == ProvisioningState::Updating.as_str();
+            Some((number, m, provisioned))
+        });
+        if let Some((number, _)) = image_version::latest(candidates, region) {
+            let index = found
+                .items
+                .iter()
+                .position(|r| VersionNumber::parse(&r.name, "name").ok() == Some(number));
+            return Ok(index.map(|i| (found.items[i].clone(), models[i].clone())));
+        }
+        match found.next {
+            Some(after) => page.after = Some(after),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// The latest version of the image definition named by an id, as the
+/// admin plane answers it until VM deployment resolves images itself.
+pub async fn latest_response(
+    state: &AppState,
+    image: &Target,
+    region: Option<&str>,
+) -> Result<Response, ArmError> {
+    if state.store.get(&image.key).await?.is_none() {
+        return Err(image.not_found::<image::Images>());
+    }
+    let region = match region {
+        Some(name) => Some(
+            region::find(name)
+                .ok_or_else(|| {
+                    ArmError::invalid_parameter(
+                        "region",
+                        format!("The region '{name}' is not a known Azure region."),
+                    )
+                })?
+                .name,
+        ),
+        None => None,
+    };
+    match resolve_latest(state, &image.key, region).await? {
+        Some((r, v)) => Ok(
+            axum::Json(render(&r, &v, &r.provisioning_state, r.id.clone(), true)).into_response(),
+        ),
+        None => Err(ArmError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "GalleryImageNotFound",
+            format!(
+                "No version of the gallery image {} is available as latest{}.",
+                image.id,
+                region
+                    .map(|r| format!(" in {r} region"))
+                    .unwrap_or_default()
+            ),
+        )
+        .with_target("imageReference")),
+    }
 }

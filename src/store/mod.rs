@@ -229,6 +229,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list(&self, scope: &ListScope, page: &PageRequest)
     -> Result<Page<Record>, StoreError>;
     async fn count_children(&self, parent_key: &str) -> Result<i64, StoreError>;
+    /// Records of `kind` under `scope` from the highest unique key down
+    /// (versions by number, for "latest"); `page.after` continues below it.
+    async fn list_unique_desc(
+        &self,
+        kind: &str,
+        scope: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Record>, StoreError>;
     async fn write(&self, write: &Write) -> Result<(), StoreError>;
 
     async fn get_operation(&self, id: &str) -> Result<Option<OperationRecord>, StoreError>;

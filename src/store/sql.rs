@@ -452,6 +452,27 @@ macro_rules! impl_store {
                 Ok(page_of(items, page.limit, |r| r.key.clone()))
             }
 
+            async fn list_unique_desc(
+                &self,
+                kind: &str,
+                scope: &str,
+                page: &PageRequest,
+            ) -> Result<Page<Record>, StoreError> {
+                let rows = sqlx::query(concat!("SELECT ", record_columns!(), " FROM resources \
+                         WHERE kind = $1 AND unique_scope = $2 AND unique_key IS NOT NULL \
+                         AND ($3 IS NULL OR unique_key < $3) ORDER BY unique_key DESC LIMIT $4"))
+                    .bind(kind)
+                    .bind(scope)
+                    .bind(page.after.as_deref())
+                    .bind(page.limit + 1)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let items = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
+                Ok(page_of(items, page.limit, |r| {
+                    r.unique.as_ref().map(|u| u.1.clone()).unwrap_or_default()
+                }))
+            }
+
             async fn count_children(&self, parent_key: &str) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM resources WHERE parent_key = $1")
                     .bind(parent_key)
