@@ -283,6 +283,14 @@ impl From<DomainError> for ArmError {
                 "Can not delete resource before nested resources are deleted.",
             ),
             D::NotYetSupported { feature, target } => ArmError::not_yet_supported(&feature, &target),
+            D::SourceNotFound { id } => ArmError::new(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!(
+                    "Source {id} is not found. Please check source exists, and is in the same region as gallery image version being created."
+                ),
+            )
+            .with_target("storageProfile"),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod operation;
 pub mod quota;
 pub mod region;
 pub mod resource_group;
+pub mod source;
 pub mod tags;
 
 /// Why a request is refused, in the domain's words; `arm::error` maps each
@@ -46,6 +47,8 @@ pub enum DomainError {
     },
     #[error("nested resources must be deleted first")]
     CannotDeleteResource,
+    #[error("source {id} not found in the version's region")]
+    SourceNotFound { id: String },
     #[error("{feature} is not yet supported")]
     NotYetSupported { feature: String, target: String },
 }
