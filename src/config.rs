@@ -105,6 +105,14 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_MAX_REPLICAS_PER_REGION", default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=1000))]
     pub max_replicas_per_region: i32,
 
+    /// Refuse image version sources the emulator does not hold (404 NotFound), instead of assuming them.
+    #[arg(long, env = "GALLERY_EMULATOR_STRICT_SOURCES")]
+    pub strict_sources: bool,
+
+    /// Size in GB assumed for a source the emulator does not hold, or a disk created without one.
+    #[arg(long, env = "GALLERY_EMULATOR_DEFAULT_SOURCE_SIZE_GB", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=32_768))]
+    pub default_source_size_gb: i32,
+
     /// How long-running operations progress: instant (done before the first poll) or manual (only when POST /_emulator/clock/advance moves the clock).
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,

@@ -32,6 +32,8 @@ pub struct Settings {
     pub image_quota: i64,
     pub image_version_quota: i64,
     pub max_replicas_per_region: i32,
+    pub strict_sources: bool,
+    pub default_source_size_gb: i32,
     pub timing: Timing,
 }
 
@@ -79,6 +81,8 @@ pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
         image_quota: config.image_quota,
         image_version_quota: config.image_version_quota,
         max_replicas_per_region: config.max_replicas_per_region,
+        strict_sources: config.strict_sources,
+        default_source_size_gb: config.default_source_size_gb,
         timing: config.timing,
     });
     AppState {

@@ -82,6 +82,55 @@ impl VersionSet for Resources {
     ];
 }
 
+/// Microsoft.Compute disks, snapshots and managed images (Disk RP and
+/// Compute RP versions).
+pub struct ComputeResources;
+
+impl VersionSet for ComputeResources {
+    const TYPE_NAME: &'static str = "disks";
+    const VERSIONS: &'static [&'static str] = &[
+        "2016-04-30-preview",
+        "2017-03-30",
+        "2017-12-01",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-09-30",
+        "2018-10-01",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-11-01",
+        "2019-12-01",
+        "2020-05-01",
+        "2020-06-01",
+        "2020-06-30",
+        "2020-09-30",
+        "2020-12-01",
+        "2021-03-01",
+        "2021-04-01",
+        "2021-07-01",
+        "2021-08-01",
+        "2021-11-01",
+        "2021-12-01",
+        "2022-03-01",
+        "2022-03-02",
+        "2022-07-02",
+        "2022-08-01",
+        "2022-11-01",
+        "2023-01-02",
+        "2023-03-01",
+        "2023-04-02",
+        "2023-07-01",
+        "2023-09-01",
+        "2023-10-02",
+        "2024-03-01",
+        "2024-03-02",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-01-02",
+        "2025-04-01",
+    ];
+}
+
 /// The validated `api-version` of a request to a `S` route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiVersion<S> {

@@ -401,8 +401,24 @@ pub async fn gallery_image_versions_create_or_update(
     ArmJson(body): ArmJson<VersionBody>,
 ) -> Result<Response, ArmError> {
     let (t, number) = target(path)?;
-    let (location, request) = body.into_request()?;
+    let (location, mut request) = body.into_request()?;
     let location = region::resolve(location.as_deref(), image_version::TYPE_NAME)?.name;
+    let parent = t.parent_key();
+    let definition = match state.store.get(&parent).await? {
+        Some(r) => tracked::decode::<image::Images>(&r)?,
+        None => {
+            return Err(tracked::common_refusal(
+                StoreError::ParentMissing(parent),
+                &t,
+            ));
+        }
+    };
+    if state.store.get(&t.key).await?.is_none()
+        && let Some(storage) = &request.storage
+    {
+        request.storage =
+            Some(super::source::resolve(&state, storage, &definition, location).await?);
+    }
     let quota = state.settings.image_version_quota;
     let limits = limits(&state);
     let now = state.clock.now();

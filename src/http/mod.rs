@@ -7,6 +7,7 @@ pub mod image;
 pub mod image_version;
 pub mod operation;
 pub mod resource_group;
+pub mod source;
 pub mod subscription;
 pub mod tracked;
 

@@ -3,4 +3,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin;
+mod arm_rules;
+mod concurrency;
+mod errors;
 mod galleries;
+mod operations;
+mod paging;
+mod persistence;
+mod resource_groups;
+mod shared_store;
+mod subscriptions;

@@ -173,3 +173,259 @@ impl Drop for Emulator {
 pub fn gallery_path(rg: &str, name: &str) -> String {
     format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}")
 }
+
+// ---- helpers added for the API tests ----------------------------------------
+
+/// The api-version the resource group routes are called with (azure-mgmt-resource's).
+pub const RG_API: &str = "2025-04-01";
+/// The api-version `az login` lists subscriptions with.
+pub const SUB_API: &str = "2022-12-01";
+/// The tenant subscriptions belong to by default.
+pub const TENANT: &str = "00000000-0000-0000-0000-0000000000aa";
+
+pub type Reply = (StatusCode, reqwest::header::HeaderMap, Value);
+
+async fn reply(resp: reqwest::Response) -> Reply {
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.expect("body");
+    let json = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, headers, json)
+}
+
+impl Emulator {
+    /// `path` with an explicit `api-version`.
+    pub fn api_at(&self, path: &str, version: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        self.url(&format!("{path}{sep}api-version={version}"))
+    }
+
+    /// Like `call`, with extra request headers.
+    pub async fn call_with_headers(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, url);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// Sends `body` verbatim as `application/json` (for malformed bodies).
+    pub async fn call_raw(&self, method: &str, url: &str, body: impl Into<Vec<u8>>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let req = self
+            .client
+            .request(method, url)
+            .header("content-type", "application/json")
+            .body(body.into());
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// PUTs a gallery with `body` at the default api-version.
+    pub async fn put_gallery(&self, rg: &str, name: &str, body: Value) -> Reply {
+        self.call("PUT", &self.api(&gallery_path(rg, name)), Some(body))
+            .await
+    }
+
+    /// PUTs a gallery in `location` and asserts it was created.
+    pub async fn create_gallery(&self, rg: &str, name: &str, location: &str) -> Value {
+        let (status, _, body) = self
+            .put_gallery(rg, name, json!({"location": location}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create {rg}/{name}: {body}");
+        body
+    }
+
+    /// GETs a gallery at the default api-version.
+    pub async fn get_gallery(&self, rg: &str, name: &str) -> Reply {
+        self.call("GET", &self.api(&gallery_path(rg, name)), None)
+            .await
+    }
+
+    /// Follows `nextLink` from `first` until it is absent; returns every page.
+    pub async fn pages(&self, first: &str) -> Vec<Value> {
+        let mut pages = Vec::new();
+        let mut url = first.to_string();
+        loop {
+            let (status, _, page) = self.call("GET", &url, None).await;
+            assert_eq!(status, StatusCode::OK, "GET {url}: {page}");
+            assert!(pages.len() < 100, "nextLink never ends");
+            let next = page["nextLink"].as_str().map(str::to_owned);
+            pages.push(page);
+            match next {
+                Some(next) => url = next,
+                None => return pages,
+            }
+        }
+    }
+
+    /// Every item of a list, following `nextLink`.
+    pub async fn list_all(&self, first: &str) -> Vec<Value> {
+        self.pages(first)
+            .await
+            .iter()
+            .flat_map(|p| p["value"].as_array().cloned().expect("value array"))
+            .collect()
+    }
+}
+
+/// `/subscriptions/{SUB}/resourceGroups/{rg}`
+pub fn rg_path(rg: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/{rg}")
+}
+
+/// `/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries`
+pub fn galleries_in(rg: &str) -> String {
+    format!("{}/providers/Microsoft.Compute/galleries", rg_path(rg))
+}
+
+/// `/subscriptions/{SUB}/providers/Microsoft.Compute/galleries`
+pub fn galleries_of_subscription() -> String {
+    format!("/subscriptions/{SUB}/providers/Microsoft.Compute/galleries")
+}
+
+/// A response header as text ("" when absent).
+pub fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .map(|v| v.to_str().expect("header text"))
+        .unwrap_or("")
+}
+
+/// Asserts an ARM error response: `status`, a JSON `{"error":{code,message}}`
+/// body with `code`, and a JSON content type. Returns the `error` object.
+pub fn assert_arm_error(reply: &Reply, status: StatusCode, code: &str) -> Value {
+    let (got, headers, body) = reply;
+    assert_eq!(*got, status, "status of {body}");
+    assert_eq!(body["error"]["code"], code, "code of {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message of {body}"
+    );
+    assert!(
+        header(headers, "content-type").starts_with("application/json"),
+        "content type of {body}"
+    );
+    body["error"].clone()
+}
+
+/// Item ids of a list page or list.
+pub fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// A response read off a raw HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    /// Header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+impl Emulator {
+    /// `host:port` the emulator listens on.
+    pub fn authority(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Writes `request` (a whole HTTP/1.1 request; it should say
+    /// `Connection: close`) on a fresh connection and reads the response, for
+    /// what reqwest will not send (chunked bodies, odd request lines).
+    pub fn raw_http(&self, request: &[u8]) -> RawReply {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(self.authority()).expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        conn.write_all(request).expect("write request");
+        let mut raw = Vec::new();
+        // The server may close early (a refused body); keep what was read.
+        let _ = conn.read_to_end(&mut raw);
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&raw)));
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut rest = raw[split + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+        if chunked {
+            let mut body = Vec::new();
+            while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+                let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..eol]).trim(), 16)
+                    .unwrap_or(0);
+                if size == 0 || rest.len() < eol + 2 + size {
+                    break;
+                }
+                body.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+                rest.drain(..(eol + 2 + size + 2).min(rest.len()));
+            }
+            rest = body;
+        }
+        RawReply {
+            status,
+            headers,
+            body: rest,
+        }
+    }
+}
+
+impl Emulator {
+    /// Sends every request at once and returns the replies in request order.
+    pub async fn concurrently(&self, requests: Vec<(&str, String, Option<Value>)>) -> Vec<Reply> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, (method, url, body)) in requests.into_iter().enumerate() {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+            let mut req = self.client.request(method, url);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            tasks.spawn(async move { (i, reply(req.send().await.expect("request")).await) });
+        }
+        let mut replies: Vec<(usize, Reply)> = tasks.join_all().await;
+        replies.sort_by_key(|(i, _)| *i);
+        replies.into_iter().map(|(_, r)| r).collect()
+    }
+}
