@@ -123,11 +123,16 @@ fn build(
         Some(sharing) => {
             let permissions = sharing.permissions.unwrap_or(SharingPermission::Private);
             if permissions != SharingPermission::Private || sharing.community_gallery_info {
-                return Err(DomainError::NotYetSupported {
-                    feature: format!(
+                let feature = if sharing.community_gallery_info {
+                    "Community gallery sharing (communityGalleryInfo)".to_string()
+                } else {
+                    format!(
                         "Gallery sharing with permissions '{}'",
                         permissions.as_str()
-                    ),
+                    )
+                };
+                return Err(DomainError::NotYetSupported {
+                    feature,
                     target: "properties.sharingProfile".into(),
                 });
             }
