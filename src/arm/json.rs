@@ -32,10 +32,19 @@ where
 
 /// Deserializes `bytes`, describing a failure the way ARM does.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ArmError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ArmError::invalid_request_content(
-            "The request content was empty.",
-        ));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => {
+            return Err(ArmError::invalid_request_content(
+                "The request content was empty.",
+            ));
+        }
+        // Serde would read a struct from an array of its fields; ARM bodies are objects.
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(ArmError::invalid_request_content(
+                "The request content must be a JSON object.",
+            ));
+        }
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {

@@ -22,6 +22,8 @@ const KEYWORDS: &[&str] = &[
     "share",
     "locations",
     "capsOperations",
+    "disks",
+    "snapshots",
 ];
 
 fn canonical(segment: &str) -> Option<&'static str> {

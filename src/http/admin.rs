@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::arm::api_version::{self, VersionSet};
 use crate::arm::json::ArmJson;
+use crate::arm::resource_id::ArmPath;
 use crate::arm::{ArmError, format_time};
 
 pub async fn health() -> Json<Value> {
@@ -120,4 +121,40 @@ pub async fn clock_advance(
     }
     let completed = state.worker.step().await?;
     Ok(Json(clock_body(&state, Some(completed))))
+}
+
+/// The latest version of an image definition, optionally for one region:
+/// `GET /_emulator/latest/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}?region=`.
+pub async fn latest(
+    State(state): State<AppState>,
+    ArmPath(image_id): ArmPath<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, ArmError> {
+    let segments: Vec<&str> = image_id.trim_matches('/').split('/').collect();
+    let keyword = |i: usize, word: &str| {
+        segments
+            .get(i)
+            .is_some_and(|s| s.eq_ignore_ascii_case(word))
+    };
+    let shaped = segments.len() == 10
+        && keyword(0, "subscriptions")
+        && keyword(2, "resourceGroups")
+        && keyword(4, "providers")
+        && keyword(5, "Microsoft.Compute")
+        && keyword(6, "galleries")
+        && keyword(8, "images");
+    if !shaped {
+        return Err(ArmError::invalid_parameter(
+            "imageId",
+            "Give an image definition id: /_emulator/latest/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}.",
+        ));
+    }
+    let image = super::image::target((
+        segments[1].to_string(),
+        segments[3].to_string(),
+        segments[7].to_string(),
+        segments[9].to_string(),
+    ))?;
+    let query = crate::arm::query::Query::parse(uri.query());
+    super::image_version::latest_response(&state, &image, query.get("region")).await
 }

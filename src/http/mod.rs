@@ -27,7 +27,10 @@ use crate::store::StoreError;
 /// How often a handler re-reads and re-decides when a concurrent write got in first.
 pub const WRITE_ATTEMPTS: usize = 8;
 
+const COMPUTE: &str =
+    "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute";
 const GALLERY: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}";
+const IMAGE: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}/images/{image}";
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.arm.max_body_bytes;
@@ -62,6 +65,46 @@ pub fn router(state: AppState) -> Router {
                 .delete(gallery::galleries_delete),
         )
         .route(&format!("{GALLERY}/share"), post(gallery::gallery_sharing_profile_update))
+        .route(&format!("{GALLERY}/images"), get(image::gallery_images_list_by_gallery))
+        .route(
+            IMAGE,
+            get(image::gallery_images_get)
+                .put(image::gallery_images_create_or_update)
+                .patch(image::gallery_images_update)
+                .delete(image::gallery_images_delete),
+        )
+        .route(
+            &format!("{IMAGE}/versions"),
+            get(image_version::gallery_image_versions_list_by_gallery_image),
+        )
+        .route(
+            &format!("{IMAGE}/versions/{{version}}"),
+            get(image_version::gallery_image_versions_get)
+                .put(image_version::gallery_image_versions_create_or_update)
+                .patch(image_version::gallery_image_versions_update)
+                .delete(image_version::gallery_image_versions_delete),
+        )
+        .route(&format!("{COMPUTE}/disks"), get(source::disks_list_by_resource_group))
+        .route(
+            &format!("{COMPUTE}/disks/{{name}}"),
+            get(source::disks_get)
+                .put(source::disks_create_or_update)
+                .delete(source::disks_delete),
+        )
+        .route(&format!("{COMPUTE}/snapshots"), get(source::snapshots_list_by_resource_group))
+        .route(
+            &format!("{COMPUTE}/snapshots/{{name}}"),
+            get(source::snapshots_get)
+                .put(source::snapshots_create_or_update)
+                .delete(source::snapshots_delete),
+        )
+        .route(&format!("{COMPUTE}/images"), get(source::images_list_by_resource_group))
+        .route(
+            &format!("{COMPUTE}/images/{{name}}"),
+            get(source::images_get)
+                .put(source::images_create_or_update)
+                .delete(source::images_delete),
+        )
         .route(
             "/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation_id}",
             get(operation::operation_get),
@@ -72,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/clock", get(admin::clock_get))
         .route("/_emulator/clock/advance", post(admin::clock_advance))
+        .route("/_emulator/latest/{*image_id}", get(admin::latest))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
