@@ -117,6 +117,22 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,
 
+    /// Extra host names (or IPs) the server certificate is valid for, e.g. a container's name.
+    #[arg(
+        long = "hostname",
+        env = "GALLERY_EMULATOR_HOSTNAMES",
+        value_delimiter = ','
+    )]
+    pub hostnames: Vec<String>,
+
+    /// Serve this certificate chain (PEM) instead of the emulator's own.
+    #[arg(long, env = "GALLERY_EMULATOR_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "GALLERY_EMULATOR_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Base URL for the absolute links the emulator returns (default: from each request's Host).
     #[arg(long, env = "GALLERY_EMULATOR_PUBLIC_URL")]
     pub public_url: Option<String>,

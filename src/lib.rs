@@ -6,7 +6,9 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod serve;
 pub mod store;
+pub mod tls;
 pub mod worker;
 
 use std::collections::HashSet;
@@ -46,6 +48,8 @@ pub struct AppState {
     pub arm: ArmConfig,
     pub settings: Arc<Settings>,
     pub worker: Arc<worker::Worker>,
+    /// The CA clients trust for the emulator's HTTPS.
+    pub ca_pem: Arc<str>,
     /// Subscriptions known to be registered, to skip the store on the hot path.
     pub known_subscriptions: Arc<RwLock<HashSet<String>>>,
 }
@@ -67,8 +71,16 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     })
 }
 
+/// The emulator's certificates: the user's, or its own CA kept under the data dir.
+pub fn tls(config: &Config) -> Result<tls::Tls, tls::TlsError> {
+    match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => tls::supplied(cert, key),
+        _ => tls::own(Some(&config.data_dir.join("tls")), &config.hostnames),
+    }
+}
+
 /// Builds the state for `config` over an opened store.
-pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
+pub fn state(config: &Config, store: Arc<dyn Store>, ca_pem: &str) -> AppState {
     let clock = Arc::new(match config.timing {
         Timing::Manual => Clock::manual(clock::system_micros()),
         Timing::Instant => Clock::system(),
@@ -88,6 +100,7 @@ pub fn state(config: &Config, store: Arc<dyn Store>) -> AppState {
     AppState {
         worker: Arc::new(worker::Worker::new(store.clone(), clock.clone())),
         store,
+        ca_pem: Arc::from(ca_pem),
         clock,
         arm: ArmConfig {
             enforce_api_version: !config.no_api_version_check,
@@ -108,13 +121,16 @@ pub fn app(state: AppState) -> axum::Router {
     http::router(state)
 }
 
-/// Serves `state` on `listener` until the process is stopped, with the worker running.
-pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    http::seed(&state)
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+/// Serves `state` on `listener` (HTTPS with `tls`, and plain HTTP) until the
+/// process is stopped, with the worker running.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), StoreError> {
+    http::seed(&state).await?;
     let worker = state.worker.clone();
     tokio::spawn(async move { worker.run().await });
-    let service = http::service(state);
-    axum::serve(listener, service).await
+    serve::serve(listener, http::router(state), tls).await;
+    Ok(())
 }

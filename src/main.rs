@@ -29,17 +29,28 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let tls = match gallery_emulator::tls(&config) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("gallery-emulator: cannot set up TLS: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let state = gallery_emulator::state(&config, store);
+    let state = gallery_emulator::state(&config, store, &tls.ca_pem);
+    let ca = tls.ca_path.as_ref().map_or_else(
+        || format!("https://{addr}/_emulator/ca.pem"),
+        |p| p.display().to_string(),
+    );
     println!(
-        "gallery-emulator listening on http://{addr} (store: {}, timing: {})",
+        "gallery-emulator listening on http://{addr} and https://{addr} (store: {}, timing: {}, CA: {ca})",
         state.store.kind().as_str(),
         config.timing.as_str()
     );
-    match gallery_emulator::run(listener, state).await {
+    match gallery_emulator::run(listener, state, Some(tls.config)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gallery-emulator: {e}");

@@ -14,6 +14,15 @@ use crate::arm::json::ArmJson;
 use crate::arm::resource_id::ArmPath;
 use crate::arm::{ArmError, format_time};
 
+/// The CA that signs the emulator's HTTPS certificate, for clients to trust.
+pub async fn ca_pem(State(state): State<AppState>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+        state.ca_pem.to_string(),
+    )
+        .into_response()
+}
+
 pub async fn health() -> Json<Value> {
     Json(json!({"status": "healthy"}))
 }

@@ -12,16 +12,14 @@ pub mod subscription;
 pub mod tracked;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower::Layer as _;
-use tower::util::{MapRequest, MapRequestLayer};
 
 use crate::AppState;
-use crate::arm::{ArmError, request_id, resource_id};
+use crate::arm::{ArmError, request_id};
 use crate::store::StoreError;
 
 /// How often a handler re-reads and re-decides when a concurrent write got in first.
@@ -110,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             get(operation::operation_get),
         )
         .route("/_emulator/health", get(admin::health))
+        .route("/_emulator/ca.pem", get(admin::ca_pem))
         .route("/_emulator/ready", get(admin::ready))
         .route("/_emulator/info", get(admin::info))
         .route("/_emulator/reset", post(admin::reset))
@@ -121,15 +120,6 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
-}
-
-pub type NormalizedRouter = MapRequest<Router, fn(Request) -> Request>;
-
-/// The router behind path normalization, which has to run before routing.
-pub fn service(state: AppState) -> axum::routing::IntoMakeService<NormalizedRouter> {
-    let normalize: fn(Request) -> Request = resource_id::normalize;
-    let service = MapRequestLayer::new(normalize).layer(router(state));
-    axum::ServiceExt::<Request>::into_make_service(service)
 }
 
 async fn route_not_found(uri: Uri) -> Response {
