@@ -2,6 +2,7 @@
 //! process. `app()` builds the service for tests; `run()` serves it.
 
 pub mod arm;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;

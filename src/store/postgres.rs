@@ -35,9 +35,14 @@ impl PgStore {
                 .max_connections(1)
                 .connect_with(options.clone())
                 .await?;
+            // Under the migration lock: two instances creating one schema at
+            // once would otherwise clash in pg_namespace.
+            let mut tx = admin.begin().await?;
+            sqlx::query(MIGRATION_LOCK).execute(&mut *tx).await?;
             sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .execute(&admin)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
             admin.close().await;
             options = options.options([("search_path", schema)]);
         }
@@ -69,5 +74,7 @@ super::sql::impl_store!(
          AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4 \
          FOR UPDATE SKIP LOCKED) RETURNING ",
         operation_columns!()
-    )
+    ),
+    lock_shared = " FOR SHARE",
+    lock_exclusive = " FOR UPDATE"
 );

@@ -64,7 +64,13 @@ pub(super) fn random_secret() -> String {
 /// `async fn begin_write(&self)` opening a write transaction (with a guard
 /// that must be held until it ends).
 macro_rules! impl_store {
-    ($store:ty, $db:ty, claim_sql = $claim_sql:expr) => {
+    (
+        $store:ty,
+        $db:ty,
+        claim_sql = $claim_sql:expr,
+        lock_shared = $shared:literal,
+        lock_exclusive = $exclusive:literal
+    ) => {
         use sqlx::Row as _;
         use $crate::store::sql::{insert_error, operation_columns, random_secret, record_columns};
         use $crate::store::{
@@ -157,9 +163,29 @@ macro_rules! impl_store {
                             return Err(StoreError::QuotaExceeded { limit: quota.limit });
                         }
                     }
+                    // SQLite reports the unique pair before the primary key when
+                    // both clash; a whole record inserted again is `AlreadyExists`.
+                    let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
+                        .bind(&record.key)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    if taken.is_some() {
+                        return Err(StoreError::AlreadyExists(record.key.clone()));
+                    }
                     insert_record(tx, record, false).await
                 }
-                Change::InsertIfAbsent(record) => insert_record(tx, record, true).await,
+                Change::InsertIfAbsent(record) => {
+                    insert_record(tx, record, true).await?;
+                    // Hold it so a concurrent delete of it waits for this write.
+                    let held = sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $shared))
+                        .bind(&record.key)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    match held {
+                        Some(_) => Ok(()),
+                        None => Err(StoreError::Stale(record.key.clone())),
+                    }
+                }
                 Change::EnsureSubscription(s) => {
                     insert_subscription(&mut **tx, s).await?;
                     Ok(())
@@ -220,6 +246,17 @@ macro_rules! impl_store {
                     Ok(())
                 }
                 Change::DeleteResourceGroup { subscription_id, resource_group } => {
+                    // Writes that hold the group (as a parent) finish first, so
+                    // what they create is deleted with it.
+                    sqlx::query(concat!(
+                        "SELECT key FROM resources WHERE subscription_id = $1 AND resource_group = $2 \
+                         AND kind = 'resourcegroups'",
+                        $exclusive
+                    ))
+                    .bind(subscription_id)
+                    .bind(resource_group)
+                    .fetch_all(&mut **tx)
+                    .await?;
                     sqlx::query("DELETE FROM resources WHERE subscription_id = $1 AND resource_group = $2")
                         .bind(subscription_id)
                         .bind(resource_group)
@@ -483,8 +520,10 @@ macro_rules! impl_store {
 
             async fn write(&self, write: &Write) -> Result<(), StoreError> {
                 let (_writer, mut tx) = self.begin_write().await?;
+                // Postgres: the parent is held shared and the deleted record
+                // exclusively, so a child and its parent's deletion serialise.
                 if let Some(parent) = &write.require_parent {
-                    let found = sqlx::query("SELECT key FROM resources WHERE key = $1")
+                    let found = sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $shared))
                         .bind(parent)
                         .fetch_optional(&mut *tx)
                         .await?;
@@ -493,6 +532,10 @@ macro_rules! impl_store {
                     }
                 }
                 if let Some(key) = &write.require_no_children {
+                    sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $exclusive))
+                        .bind(key)
+                        .fetch_all(&mut *tx)
+                        .await?;
                     let child = sqlx::query("SELECT key FROM resources WHERE parent_key = $1 LIMIT 1")
                         .bind(key)
                         .fetch_optional(&mut *tx)

@@ -27,11 +27,23 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(1)
-            .connect_with(options)
-            .await?;
+        // Switching a new file to WAL takes a lock the busy timeout does not
+        // wait for; a second process opening the same new file retries.
+        let mut attempt = 0;
+        let pool = loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(4)
+                .min_connections(1)
+                .connect_with(options.clone())
+                .await;
+            match opened {
+                Err(sqlx::Error::Database(e)) if attempt < 20 && e.message().contains("locked") => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+                }
+                other => break other?,
+            }
+        };
         Self::migrated(pool, StoreKind::Sqlite).await
     }
 
@@ -85,5 +97,7 @@ super::sql::impl_store!(
          AND (lease_until IS NULL OR lease_until < $3) ORDER BY due_at LIMIT $4) \
          RETURNING ",
         operation_columns!()
-    )
+    ),
+    lock_shared = "",
+    lock_exclusive = ""
 );
