@@ -427,7 +427,8 @@ fn validate_storage(storage: &StorageProfile) -> Result<(), DomainError> {
         .flatten()
         .chain(disk_sources.iter().filter_map(|s| s.id.as_ref()))
     {
-        if !(id.starts_with("/subscriptions/") || id.starts_with("/providers/")) {
+        let lower = id.to_ascii_lowercase();
+        if !(lower.starts_with("/subscriptions/") || lower.starts_with("/providers/")) {
             return Err(invalid(
                 "storageProfile",
                 format!(

@@ -62,7 +62,9 @@ pub struct ManagedImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFacts {
     pub kind: SourceKind,
-    pub location: String,
+    /// The regions the source can be used in (an image version: every
+    /// region it is published to).
+    pub locations: Vec<String>,
     pub os_type: Option<OsType>,
     pub os_state: Option<OsState>,
     pub hyper_v_generation: Option<HyperVGeneration>,
@@ -104,7 +106,7 @@ pub fn check(
         };
         return Err(DomainError::invalid("storageProfile", message));
     }
-    if facts.location != version_location {
+    if !facts.locations.iter().any(|l| l == version_location) {
         return Err(DomainError::SourceNotFound { id: id.to_string() });
     }
     if let Some(os_type) = facts.os_type
@@ -171,7 +173,7 @@ pub fn assumed(
 ) -> SourceFacts {
     SourceFacts {
         kind,
-        location: version_location.to_string(),
+        locations: vec![version_location.to_string()],
         os_type: Some(definition.os_type),
         os_state: Some(definition.os_state),
         hyper_v_generation: Some(definition.hyper_v_generation),

@@ -482,13 +482,13 @@ async fn facts_of(state: &AppState, id: &str) -> Result<Option<SourceFacts>, Arm
     let Some(r) = state.store.get(&resource_id::key(id)).await? else {
         return Ok(None);
     };
-    let location = r.location.clone();
+    let locations = vec![r.location.clone()];
     Ok(Some(match kind {
         SourceKind::Disk | SourceKind::Snapshot => {
             let d: Disk = tracked::decode::<Disks>(&r)?;
             SourceFacts {
                 kind,
-                location,
+                locations,
                 os_type: d.os_type,
                 os_state: None,
                 hyper_v_generation: d.hyper_v_generation,
@@ -500,7 +500,7 @@ async fn facts_of(state: &AppState, id: &str) -> Result<Option<SourceFacts>, Arm
             let m: ManagedImage = tracked::decode::<ManagedImages>(&r)?;
             SourceFacts {
                 kind,
-                location,
+                locations,
                 os_type: Some(m.os_type),
                 os_state: Some(m.os_state),
                 hyper_v_generation: Some(m.hyper_v_generation),
@@ -523,17 +523,13 @@ async fn facts_of(state: &AppState, id: &str) -> Result<Option<SourceFacts>, Arm
                 .unwrap_or(state.settings.default_source_size_gb);
             SourceFacts {
                 kind,
-                // A version can be a source wherever it is replicated.
-                location: if v
+                // A version can be a source wherever it is published.
+                locations: v
                     .publishing
                     .target_regions
                     .iter()
-                    .any(|t| t.name == r.location)
-                {
-                    r.location.clone()
-                } else {
-                    location
-                },
+                    .map(|t| t.name.clone())
+                    .collect(),
                 os_type: definition.as_ref().map(|d| d.os_type),
                 os_state: definition.as_ref().map(|d| d.os_state),
                 hyper_v_generation: definition.as_ref().map(|d| d.hyper_v_generation),
