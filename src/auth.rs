@@ -11,6 +11,34 @@ use ring::signature::{
 };
 use serde::{Deserialize, Serialize};
 
+/// Whether ARM routes need a token the emulator issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Lenient,
+    Strict,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Lenient => "lenient",
+            AuthMode::Strict => "strict",
+        }
+    }
+}
+
+impl std::str::FromStr for AuthMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "lenient" => Ok(AuthMode::Lenient),
+            "strict" => Ok(AuthMode::Strict),
+            _ => Err("expected one of: lenient, strict".into()),
+        }
+    }
+}
+
 /// The audiences ARM accepts.
 pub const AUDIENCES: &[&str] = &[
     "https://management.core.windows.net/",

@@ -133,6 +133,10 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
+    /// Authentication: lenient (any or no bearer token) or strict (a valid token from the emulator's own token endpoint).
+    #[arg(long, env = "GALLERY_EMULATOR_AUTH", default_value = "lenient")]
+    pub auth: crate::auth::AuthMode,
+
     /// Base URL for the absolute links the emulator returns (default: from each request's Host).
     #[arg(long, env = "GALLERY_EMULATOR_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -38,6 +38,7 @@ pub struct Settings {
     pub strict_sources: bool,
     pub default_source_size_gb: i32,
     pub timing: Timing,
+    pub auth: auth::AuthMode,
 }
 
 /// What every handler shares: the store, the clock, the settings and the
@@ -51,6 +52,8 @@ pub struct AppState {
     pub worker: Arc<worker::Worker>,
     /// The CA clients trust for the emulator's HTTPS.
     pub ca_pem: Arc<str>,
+    /// Signs (and in strict mode verifies) access tokens.
+    pub signer: Arc<auth::Signer>,
     /// Subscriptions known to be registered, to skip the store on the hot path.
     pub known_subscriptions: Arc<RwLock<HashSet<String>>>,
 }
@@ -72,16 +75,31 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     })
 }
 
-/// The emulator's certificates: the user's, or its own CA kept under the data dir.
-pub fn tls(config: &Config) -> Result<tls::Tls, tls::TlsError> {
-    match (&config.tls_cert, &config.tls_key) {
+/// What the emulator keeps beside its data: its certificates (the user's,
+/// or its own CA) and its token signing key.
+pub struct Keys {
+    pub tls: tls::Tls,
+    pub signer: auth::Signer,
+}
+
+/// Loads or makes the keys under `<data dir>/tls`.
+pub fn keys(config: &Config) -> Result<Keys, String> {
+    let dir = config.data_dir.join("tls");
+    let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => tls::supplied(cert, key),
-        _ => tls::own(Some(&config.data_dir.join("tls")), &config.hostnames),
+        _ => tls::own(Some(&dir), &config.hostnames),
     }
+    .map_err(|e| e.to_string())?;
+    let signer = auth::Signer::load_or_create(Some(&dir))?;
+    Ok(Keys { tls, signer })
 }
 
 /// Builds the state for `config` over an opened store.
-pub fn state(config: &Config, store: Arc<dyn Store>, ca_pem: &str) -> AppState {
+pub fn state(
+    config: &Config,
+    store: Arc<dyn Store>,
+    keys: Keys,
+) -> (AppState, Arc<rustls::ServerConfig>) {
     let clock = Arc::new(match config.timing {
         Timing::Manual => Clock::manual(clock::system_micros()),
         Timing::Instant => Clock::system(),
@@ -97,11 +115,13 @@ pub fn state(config: &Config, store: Arc<dyn Store>, ca_pem: &str) -> AppState {
         strict_sources: config.strict_sources,
         default_source_size_gb: config.default_source_size_gb,
         timing: config.timing,
+        auth: config.auth,
     });
-    AppState {
+    let state = AppState {
         worker: Arc::new(worker::Worker::new(store.clone(), clock.clone())),
         store,
-        ca_pem: Arc::from(ca_pem),
+        ca_pem: Arc::from(keys.tls.ca_pem.as_str()),
+        signer: Arc::new(keys.signer),
         clock,
         arm: ArmConfig {
             enforce_api_version: !config.no_api_version_check,
@@ -114,7 +134,8 @@ pub fn state(config: &Config, store: Arc<dyn Store>, ca_pem: &str) -> AppState {
         },
         settings,
         known_subscriptions: Default::default(),
-    }
+    };
+    (state, keys.tls.config)
 }
 
 /// The whole service: ARM routes, admin plane and protocol layers.

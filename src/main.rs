@@ -29,10 +29,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let tls = match gallery_emulator::tls(&config) {
-        Ok(tls) => tls,
+    let keys = match gallery_emulator::keys(&config) {
+        Ok(keys) => keys,
         Err(e) => {
-            eprintln!("gallery-emulator: cannot set up TLS: {e}");
+            eprintln!("gallery-emulator: cannot set up TLS and token keys: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -40,17 +40,18 @@ async fn main() -> std::process::ExitCode {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let state = gallery_emulator::state(&config, store, &tls.ca_pem);
-    let ca = tls.ca_path.as_ref().map_or_else(
+    let ca = keys.tls.ca_path.as_ref().map_or_else(
         || format!("https://{addr}/_emulator/ca.pem"),
         |p| p.display().to_string(),
     );
+    let (state, tls) = gallery_emulator::state(&config, store, keys);
     println!(
-        "gallery-emulator listening on http://{addr} and https://{addr} (store: {}, timing: {}, CA: {ca})",
+        "gallery-emulator listening on http://{addr} and https://{addr} (store: {}, timing: {}, auth: {}, CA: {ca})",
         state.store.kind().as_str(),
-        config.timing.as_str()
+        config.timing.as_str(),
+        config.auth.as_str()
     );
-    match gallery_emulator::run(listener, state, Some(tls.config)).await {
+    match gallery_emulator::run(listener, state, Some(tls)).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gallery-emulator: {e}");

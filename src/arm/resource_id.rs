@@ -90,6 +90,27 @@ pub fn key(id: &str) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct Scheme(pub &'static str);
 
+/// `scheme://host[:port]` of a request: the configured public URL, else the
+/// scheme it came in on and its `Host`.
+pub fn base_url(
+    config: &ArmConfig,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    uri: &Uri,
+) -> String {
+    if let Some(url) = &config.public_url {
+        return url.clone();
+    }
+    let scheme = extensions.get::<Scheme>().map(|s| s.0).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{scheme}://{host}")
+}
+
 /// `scheme://host[:port]` of this request, for absolute URLs.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
@@ -102,22 +123,12 @@ where
     type Rejection = ArmError;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        if let Some(url) = ArmConfig::from_ref(state).public_url {
-            return Ok(BaseUrl(url));
-        }
-        let scheme = parts
-            .extensions
-            .get::<Scheme>()
-            .map(|s| s.0)
-            .unwrap_or("http");
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .unwrap_or_else(|| "localhost".to_owned());
-        Ok(BaseUrl(format!("{scheme}://{host}")))
+        Ok(BaseUrl(base_url(
+            &ArmConfig::from_ref(state),
+            &parts.headers,
+            &parts.extensions,
+            &parts.uri,
+        )))
     }
 }
 

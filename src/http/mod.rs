@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod gallery;
+pub mod identity;
 pub mod image;
 pub mod image_version;
 pub mod operation;
@@ -107,6 +108,15 @@ pub fn router(state: AppState) -> Router {
             "/subscriptions/{subscription_id}/providers/Microsoft.Compute/locations/{location}/capsOperations/{operation_id}",
             get(operation::operation_get),
         )
+        .route("/tenants", get(identity::tenants_list))
+        .route("/metadata/endpoints", get(identity::metadata_endpoints))
+        .route("/common/discovery/instance", get(identity::instance_discovery))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(identity::openid_configuration),
+        )
+        .route("/{tenant}/oauth2/v2.0/token", post(identity::token))
+        .route("/{tenant}/discovery/v2.0/keys", get(identity::keys))
         .route("/_emulator/health", get(admin::health))
         .route("/_emulator/ca.pem", get(admin::ca_pem))
         .route("/_emulator/ready", get(admin::ready))
@@ -118,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), identity::authenticate))
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
 }
