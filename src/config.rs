@@ -14,6 +14,12 @@ pub enum LogFormat {
     Json,
 }
 
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print the shell lines that point the Azure SDKs and az at this emulator (run it with the same flags as the server).
+    Env,
+}
+
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "gallery-emulator",
@@ -21,6 +27,9 @@ pub enum LogFormat {
     about = "Emulates the Azure Compute Gallery ARM API (galleries, image definitions, image versions, applications) for offline tests."
 )]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to serve on; port 0 picks a free port and prints it.
     #[arg(
         long,
@@ -156,6 +165,45 @@ pub struct Config {
 }
 
 impl Config {
+    /// The shell exports and az lines a client needs, for a server started
+    /// with this configuration whose CA is at `ca_path`.
+    pub fn env_script(&self, ca_path: &std::path::Path) -> String {
+        let host = if self.listen.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            self.listen.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        let url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{host}:{}", self.listen.port()));
+        let url = url.trim_end_matches('/');
+        let ca = ca_path.display();
+        let tenant = self.tenant;
+        let subscription = self.subscription;
+        format!(
+            "# gallery-emulator at {url}\n\
+             export REQUESTS_CA_BUNDLE=\"{ca}\"        # Python SDK and az trust the emulator's CA\n\
+             export NODE_EXTRA_CA_CERTS=\"{ca}\"       # node reads it at start\n\
+             export SSL_CERT_FILE=\"{ca}\"\n\
+             export AZURE_CORE_INSTANCE_DISCOVERY=false  # az: no instance discovery\n\
+             export AZURE_AUTHORITY_HOST=\"{url}\"      # azure-identity signs in here\n\
+             export AZURE_TENANT_ID={tenant}\n\
+             export AZURE_CLIENT_ID=11111111-1111-1111-1111-111111111111\n\
+             export AZURE_CLIENT_SECRET=any-secret\n\
+             export AZURE_SUBSCRIPTION_ID={subscription}\n\
+             export ARM_ENDPOINT=\"{url}\"\n\
+             # az: register the emulator as a cloud and sign in\n\
+             # az cloud register -n GalleryEmulator --endpoint-resource-manager {url}/ && az cloud set -n GalleryEmulator\n\
+             # az login --service-principal -u 11111111-1111-1111-1111-111111111111 -p any-secret --tenant {tenant}\n"
+        )
+    }
+
     /// The defaults, as if started with no flags (for tests).
     pub fn defaults() -> Self {
         Config::parse_from(["gallery-emulator"])

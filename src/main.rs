@@ -6,6 +6,20 @@ use gallery_emulator::config::{Config, LogFormat};
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
+    if let Some(gallery_emulator::config::Command::Env) = config.command {
+        return match gallery_emulator::keys(&config) {
+            Ok(keys) => {
+                let ca = keys.tls.ca_path.clone().unwrap_or_default();
+                let ca = std::fs::canonicalize(&ca).unwrap_or(ca);
+                print!("{}", config.env_script(&ca));
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("gallery-emulator: cannot read the emulator's keys: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
