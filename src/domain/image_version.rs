@@ -260,10 +260,23 @@ pub struct ImageVersionRequest {
     pub tags: Option<Tags>,
 }
 
-/// Limits that are Azure's defaults and configurable.
+/// Limits that are Azure's defaults and configurable, and the defaults that
+/// depend on the api-version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_replicas_per_region: i32,
+    /// From 2025-03-03, a version that names neither a storage account type
+    /// nor a strategy gets `PreferStandard_ZRS`.
+    pub prefer_zrs_by_default: bool,
+}
+
+impl Limits {
+    pub fn new(max_replicas_per_region: i32, api_version: &str) -> Self {
+        Limits {
+            max_replicas_per_region,
+            prefer_zrs_by_default: api_version >= "2025-03-03",
+        }
+    }
 }
 
 const PREFIX: &str = "galleryImageVersion.properties";
@@ -463,6 +476,9 @@ pub fn create(
     }
     let replica_count = p.replica_count.unwrap_or(1);
     check_replicas(replica_count, "publishingProfile.replicaCount", limits)?;
+    let strategy = p.storage_account_strategy.or((limits.prefer_zrs_by_default
+        && p.storage_account_type.is_none())
+    .then_some(StorageAccountStrategy::PreferStandardZrs));
     let storage_account_type = p
         .storage_account_type
         .unwrap_or(StorageAccountType::StandardLrs);
@@ -471,7 +487,7 @@ pub fn create(
         home,
         replica_count,
         storage_account_type,
-        p.storage_account_strategy,
+        strategy,
         limits,
     )?;
     if let Some(eol) = p.end_of_life_date
@@ -492,7 +508,7 @@ pub fn create(
             end_of_life_date: p.end_of_life_date,
             storage_account_type,
             replication_mode: p.replication_mode,
-            storage_account_strategy: p.storage_account_strategy,
+            storage_account_strategy: strategy,
         },
         storage,
         safety: SafetyProfile {
@@ -739,6 +755,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000_000_000;
     const LIMITS: Limits = Limits {
         max_replicas_per_region: 10,
+        prefer_zrs_by_default: false,
     };
 
     fn source() -> StorageProfile {
@@ -996,5 +1013,41 @@ mod tests {
             Some(VersionNumber(1, 0, 0))
         );
         assert_eq!(latest(candidates(), Some("northeurope")).map(|l| l.0), None);
+    }
+
+    #[test]
+    fn from_2025_03_03_zone_redundant_storage_is_preferred_where_zones_exist() {
+        let limits = Limits::new(10, "2025-03-03");
+        let v = create(
+            regions(&[("westus", None), ("eastus", None)]),
+            "westus",
+            NOW,
+            limits,
+        )
+        .expect("valid");
+        assert_eq!(
+            v.publishing.storage_account_strategy,
+            Some(StorageAccountStrategy::PreferStandardZrs)
+        );
+        assert_eq!(
+            v.publishing.target_regions[0].storage_account_type,
+            StorageAccountType::StandardLrs
+        );
+        assert_eq!(
+            v.publishing.target_regions[1].storage_account_type,
+            StorageAccountType::StandardZrs
+        );
+        let old = create(
+            regions(&[("eastus", None)]),
+            "eastus",
+            NOW,
+            Limits::new(10, "2024-03-03"),
+        )
+        .expect("valid");
+        assert_eq!(old.publishing.storage_account_strategy, None);
+        assert_eq!(
+            old.publishing.target_regions[0].storage_account_type,
+            StorageAccountType::StandardLrs
+        );
     }
 }

@@ -171,7 +171,7 @@ struct VersionOut<'a> {
 #[serde(rename_all = "camelCase")]
 struct PropertiesOut<'a> {
     publishing_profile: PublishingOut<'a>,
-    storage_profile: &'a StorageProfile,
+    storage_profile: std::borrow::Cow<'a, StorageProfile>,
     safety_profile: SafetyOut,
     provisioning_state: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,7 +187,8 @@ struct PublishingOut<'a> {
     published_date: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     end_of_life_date: Option<String>,
-    storage_account_type: StorageAccountType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_account_type: Option<StorageAccountType>,
     #[serde(skip_serializing_if = "Option::is_none")]
     replication_mode: Option<ReplicationMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -228,6 +229,25 @@ struct RegionStatusOut {
     state: ReplicationState,
     details: String,
     progress: i32,
+}
+
+/// Azure reports disk sizes once a version exists, not while it is created.
+fn storage_as_of<'a>(
+    storage: &'a StorageProfile,
+    state: &str,
+) -> std::borrow::Cow<'a, StorageProfile> {
+    if state != ProvisioningState::Creating.as_str() {
+        return std::borrow::Cow::Borrowed(storage);
+    }
+    let mut pending = storage.clone();
+    for disk in pending
+        .os_disk_image
+        .iter_mut()
+        .chain(pending.data_disk_images.iter_mut())
+    {
+        disk.size_in_gb = None;
+    }
+    std::borrow::Cow::Owned(pending)
 }
 
 fn display_name(canonical: &str) -> &'static str {
@@ -292,11 +312,16 @@ fn render<'a>(
                 exclude_from_latest: p.exclude_from_latest,
                 published_date: format_time(p.published_date),
                 end_of_life_date: p.end_of_life_date.map(format_time),
-                storage_account_type: p.storage_account_type,
+                // A strategy and a profile-wide type are exclusive; with a
+                // strategy each region names its own.
+                storage_account_type: p
+                    .storage_account_strategy
+                    .is_none()
+                    .then_some(p.storage_account_type),
                 replication_mode: p.replication_mode,
                 storage_account_strategy: p.storage_account_strategy,
             },
-            storage_profile: &v.storage,
+            storage_profile: storage_as_of(&v.storage, state),
             safety_profile: SafetyOut {
                 allow_deletion_of_replicated_locations: v
                     .safety
@@ -385,10 +410,8 @@ fn gallery_of(image_id: &str) -> &str {
         .unwrap_or("")
 }
 
-fn limits(state: &AppState) -> Limits {
-    Limits {
-        max_replicas_per_region: state.settings.max_replicas_per_region,
-    }
+fn limits(state: &AppState, api: &Api) -> Limits {
+    Limits::new(state.settings.max_replicas_per_region, api.as_str())
 }
 
 /// GalleryImageVersions_CreateOrUpdate
@@ -420,7 +443,7 @@ pub async fn gallery_image_versions_create_or_update(
             Some(super::source::resolve(&state, storage, &definition, location).await?);
     }
     let quota = state.settings.image_version_quota;
-    let limits = limits(&state);
+    let limits = limits(&state, &api);
     let now = state.clock.now();
     tracked::accept::<Versions>(&state, &t, &base, api.as_str(), &operation_id, |stored| {
         match stored {
@@ -463,7 +486,7 @@ pub async fn gallery_image_versions_update(
 ) -> Result<Response, ArmError> {
     let (t, _) = target(path)?;
     let (_location, request) = body.into_request()?;
-    let limits = limits(&state);
+    let limits = limits(&state, &api);
     let now = state.clock.now();
     tracked::accept::<Versions>(&state, &t, &base, api.as_str(), &operation_id, |stored| {
         match stored {
@@ -487,6 +510,23 @@ pub async fn gallery_image_versions_delete(
     Extension(RequestId(operation_id)): Extension<RequestId>,
 ) -> Result<Response, ArmError> {
     let (t, _) = target(path)?;
+    if let Some(r) = state.store.get(&t.key).await? {
+        let v = tracked::decode::<Versions>(&r)?;
+        let eol = v.publishing.end_of_life_date;
+        if v.safety.block_deletion_before_end_of_life && eol.is_some_and(|d| d > state.clock.now())
+        {
+            return Err(ArmError::new(
+                axum::http::StatusCode::CONFLICT,
+                "DeleteGalleryImageVersionBlockedBeforeEndOfLife",
+                format!(
+                    "The gallery image version '{}' cannot be deleted before its end of life date '{}' because safetyProfile.blockDeletionBeforeEndOfLife is true.",
+                    r.name,
+                    eol.map(format_time).unwrap_or_default()
+                ),
+            )
+            .with_target("galleryImageVersion.properties.safetyProfile.blockDeletionBeforeEndOfLife"));
+        }
+    }
     tracked::delete::<Versions>(&state, &t, &base, api.as_str(), &operation_id).await
 }
 

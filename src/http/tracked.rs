@@ -11,6 +11,7 @@ use super::{Listing, WRITE_ATTEMPTS, resource_group, subscription};
 use crate::AppState;
 use crate::arm::resource_id;
 use crate::arm::{ArmError, lro};
+use crate::domain::ProvisioningState;
 use crate::domain::operation::OperationKind;
 use crate::store::{Change, ListScope, QuotaClaim, Record, StoreError};
 use crate::worker::{self, Start};
@@ -147,7 +148,16 @@ pub async fn accept<T: Tracked>(
             Some(r) => Some((r, decode::<T>(r)?)),
             None => None,
         };
+        let marked = existing
+            .as_ref()
+            .is_some_and(|r| r.provisioning_state == ProvisioningState::Deleting.as_str());
         let decision = decide(stored)?;
+        // Only the delete may be retried on a resource marked for deletion.
+        if marked && decision.kind != OperationKind::Delete {
+            return Err(marked_for_deletion::<T>(
+                existing.as_ref().map_or("", |r| r.name.as_str()),
+            ));
+        }
         let body = serde_json::to_string(&decision.model)
             .map_err(|e| ArmError::internal(format!("cannot store the resource: {e}")))?;
         let record = match &existing {
@@ -229,6 +239,17 @@ pub async fn accept<T: Tracked>(
     Err(ArmError::internal(
         "the resource kept changing under concurrent writes; retry",
     ))
+}
+
+fn marked_for_deletion<T: Tracked>(name: &str) -> ArmError {
+    let noun = T::TYPE_NAME.rsplit('/').next().unwrap_or("resource");
+    ArmError::new(
+        StatusCode::CONFLICT,
+        "OperationNotAllowed",
+        format!(
+            "Operation 'Update {noun}' is not allowed on {name}; since it is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete)"
+        ),
+    )
 }
 
 fn started<T: Tracked>(

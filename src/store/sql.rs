@@ -163,19 +163,29 @@ macro_rules! impl_store {
                             return Err(StoreError::QuotaExceeded { limit: quota.limit });
                         }
                     }
-                    // SQLite reports the unique pair before the primary key when
-                    // both clash; a whole record inserted again is `AlreadyExists`.
-                    let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
-                        .bind(&record.key)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    if taken.is_some() {
-                        return Err(StoreError::AlreadyExists(record.key.clone()));
+                    match insert_record(tx, record, false).await {
+                        // SQLite reports the unique pair before the primary key
+                        // when both clash (Postgres reports the key); a whole
+                        // record inserted again is `AlreadyExists`.
+                        Err(StoreError::Unique(c)) => {
+                            let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
+                                .bind(&record.key)
+                                .fetch_optional(&mut **tx)
+                                .await;
+                            match taken {
+                                Ok(Some(_)) => Err(StoreError::AlreadyExists(record.key.clone())),
+                                _ => Err(StoreError::Unique(c)),
+                            }
+                        }
+                        other => other,
                     }
-                    insert_record(tx, record, false).await
                 }
                 Change::InsertIfAbsent(record) => {
                     insert_record(tx, record, true).await?;
+                    if $shared.is_empty() {
+                        // SQLite: this transaction already excludes every other writer.
+                        return Ok(());
+                    }
                     // Hold it so a concurrent delete of it waits for this write.
                     let held = sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $shared))
                         .bind(&record.key)

@@ -429,3 +429,210 @@ impl Emulator {
         replies.into_iter().map(|(_, r)| r).collect()
     }
 }
+
+// ---- helpers for image definitions, versions, sources and latest ------------
+
+/// The api-version the minimal disks, snapshots and managed images are called with.
+pub const COMPUTE_API: &str = "2024-03-02";
+
+/// `.../galleries/{gallery}/images/{image}`
+pub fn image_path(rg: &str, gallery: &str, image: &str) -> String {
+    format!("{}/images/{image}", gallery_path(rg, gallery))
+}
+
+/// `.../galleries/{gallery}/images`
+pub fn images_in(rg: &str, gallery: &str) -> String {
+    format!("{}/images", gallery_path(rg, gallery))
+}
+
+/// `.../galleries/{gallery}/images/{image}/versions/{version}`
+pub fn version_path(rg: &str, gallery: &str, image: &str, version: &str) -> String {
+    format!("{}/versions/{version}", image_path(rg, gallery, image))
+}
+
+/// `.../galleries/{gallery}/images/{image}/versions`
+pub fn versions_in(rg: &str, gallery: &str, image: &str) -> String {
+    format!("{}/versions", image_path(rg, gallery, image))
+}
+
+/// `/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}`,
+/// `kind` one of `disks`, `snapshots`, `images` (managed images).
+pub fn compute_path(rg: &str, kind: &str, name: &str) -> String {
+    format!("{}/providers/Microsoft.Compute/{kind}/{name}", rg_path(rg))
+}
+
+/// A definition body with only what is required: Linux, generalized, the triple.
+pub fn image_body(location: &str, publisher: &str, offer: &str, sku: &str) -> Value {
+    json!({
+        "location": location,
+        "properties": {
+            "osType": "Linux",
+            "osState": "Generalized",
+            "identifier": {"publisher": publisher, "offer": offer, "sku": sku}
+        }
+    })
+}
+
+/// A version body made from `source_id` (`storageProfile.source.id`).
+pub fn version_body(location: &str, source_id: &str) -> Value {
+    json!({
+        "location": location,
+        "properties": {"storageProfile": {"source": {"id": source_id}}}
+    })
+}
+
+/// A version body made from `source_id`, published to `regions`.
+pub fn version_body_in(location: &str, source_id: &str, regions: &[&str]) -> Value {
+    let target_regions: Vec<Value> = regions.iter().map(|r| json!({"name": r})).collect();
+    json!({
+        "location": location,
+        "properties": {
+            "publishingProfile": {"targetRegions": target_regions},
+            "storageProfile": {"source": {"id": source_id}}
+        }
+    })
+}
+
+/// The id of a managed image the emulator does not hold (accepted on trust
+/// unless `--strict-sources`).
+pub fn unknown_image_id(name: &str) -> String {
+    compute_path("elsewhere", "images", name)
+}
+
+/// `/_emulator/latest/...` for an image definition, optionally for a region.
+pub fn latest_path(rg: &str, gallery: &str, image: &str, region: Option<&str>) -> String {
+    let path = format!("/_emulator/latest{}", image_path(rg, gallery, image));
+    match region {
+        Some(region) => format!("{path}?region={}", region.replace(' ', "%20")),
+        None => path,
+    }
+}
+
+impl Emulator {
+    /// PUTs a definition at the default api-version.
+    pub async fn put_image(&self, rg: &str, gallery: &str, image: &str, body: Value) -> Reply {
+        self.call(
+            "PUT",
+            &self.api(&image_path(rg, gallery, image)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs a definition and asserts it was created.
+    pub async fn create_image(&self, rg: &str, gallery: &str, image: &str, body: Value) -> Value {
+        let (status, _, got) = self.put_image(rg, gallery, image, body).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "create {gallery}/{image}: {got}"
+        );
+        got
+    }
+
+    /// GETs a definition at the default api-version.
+    pub async fn get_image(&self, rg: &str, gallery: &str, image: &str) -> Reply {
+        self.call("GET", &self.api(&image_path(rg, gallery, image)), None)
+            .await
+    }
+
+    /// PUTs a version at the default api-version.
+    pub async fn put_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        image: &str,
+        version: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PUT",
+            &self.api(&version_path(rg, gallery, image, version)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs a version and asserts it was created.
+    pub async fn create_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        image: &str,
+        version: &str,
+        body: Value,
+    ) -> Value {
+        let (status, _, got) = self.put_version(rg, gallery, image, version, body).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "create {gallery}/{image}/{version}: {got}"
+        );
+        got
+    }
+
+    /// GETs a version at the default api-version.
+    pub async fn get_version(&self, rg: &str, gallery: &str, image: &str, version: &str) -> Reply {
+        self.call(
+            "GET",
+            &self.api(&version_path(rg, gallery, image, version)),
+            None,
+        )
+        .await
+    }
+
+    /// PATCHes a version at the default api-version.
+    pub async fn patch_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        image: &str,
+        version: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PATCH",
+            &self.api(&version_path(rg, gallery, image, version)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs a disk, snapshot or managed image (`kind` as in `compute_path`).
+    pub async fn put_source(&self, rg: &str, kind: &str, name: &str, body: Value) -> Reply {
+        self.call(
+            "PUT",
+            &self.api_at(&compute_path(rg, kind, name), COMPUTE_API),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs a source and asserts it was created; returns its id.
+    pub async fn create_source(&self, rg: &str, kind: &str, name: &str, body: Value) -> String {
+        let (status, _, got) = self.put_source(rg, kind, name, body).await;
+        assert_eq!(status, StatusCode::CREATED, "create {kind}/{name}: {got}");
+        got["id"].as_str().expect("id").to_string()
+    }
+
+    /// POSTs `/_emulator/clock/advance` (manual timing) and returns its body.
+    pub async fn advance_clock(&self, body: Value) -> Value {
+        let (status, _, got) = self
+            .call("POST", &self.url("/_emulator/clock/advance"), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "advance: {got}");
+        got
+    }
+
+    /// Under manual timing, moves the clock from event to event until no
+    /// operation is left to complete.
+    pub async fn settle(&self) {
+        for _ in 0..50 {
+            let moved = self.advance_clock(json!({"toNextEvent": true})).await;
+            if moved["completedOperations"] == 0 {
+                return;
+            }
+        }
+        panic!("operations never settled");
+    }
+}
