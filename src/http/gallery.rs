@@ -234,15 +234,7 @@ pub async fn galleries_create_or_update(
                 )
             }),
             Some((r, current)) => {
-                if r.location != location {
-                    return Err(DomainError::LocationChange {
-                        name: r.name.clone(),
-                        resource_group: t.resource_group.clone(),
-                        existing: r.location.clone(),
-                        requested: location.to_string(),
-                    }
-                    .into());
-                }
+                t.same_location(r, location)?;
                 let g = gallery::replace(request.clone(), Some(&current), &tenant, &mut fresh_id)?;
                 Ok(Decision::new(OperationKind::Update, g))
             }

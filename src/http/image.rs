@@ -280,15 +280,7 @@ pub async fn gallery_images_create_or_update(
                 })
             }
             Some((r, current)) => {
-                if r.location != location {
-                    return Err(DomainError::LocationChange {
-                        name: r.name.clone(),
-                        resource_group: t.resource_group.clone(),
-                        existing: r.location.clone(),
-                        requested: location.to_string(),
-                    }
-                    .into());
-                }
+                t.same_location(r, location)?;
                 let model = image::update(&current, request.clone(), true, now)?;
                 Ok(Decision::new(OperationKind::Update, model))
             }

@@ -284,14 +284,10 @@ where
                 location: Some(location.to_string()),
                 ..Decision::new(OperationKind::Create, model.clone())
             }),
-            Some((r, _)) if r.location != location => Err(DomainError::LocationChange {
-                name: r.name.clone(),
-                resource_group: t.resource_group.clone(),
-                existing: r.location.clone(),
-                requested: location.to_string(),
+            Some((r, _)) => {
+                t.same_location(r, location)?;
+                Ok(Decision::new(OperationKind::Update, model.clone()))
             }
-            .into()),
-            Some(_) => Ok(Decision::new(OperationKind::Update, model.clone())),
         },
     )
     .await

@@ -67,6 +67,20 @@ impl Target {
         }
     }
 
+    /// A PUT may not move an existing resource to another location.
+    pub fn same_location(&self, existing: &Record, requested: &str) -> Result<(), ArmError> {
+        if existing.location == requested {
+            return Ok(());
+        }
+        Err(crate::domain::DomainError::LocationChange {
+            name: existing.name.clone(),
+            resource_group: self.resource_group.clone(),
+            existing: existing.location.clone(),
+            requested: requested.to_string(),
+        }
+        .into())
+    }
+
     pub fn not_found<T: Tracked>(&self) -> ArmError {
         let relative = self
             .id
