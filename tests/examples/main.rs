@@ -2,16 +2,18 @@
 //! only when GALLERY_EMULATOR_SPEC_DIR names the azure-spec folder (CI sets
 //! it to ../shared/reference/azure-spec); otherwise each test says it skipped.
 //!
-//! Gallery examples (every api-version folder) are replayed one by one on a
-//! fresh emulator: status among the example's, body with the example's
-//! shape, and 501 NotYetSupported where an example uses a feature the
-//! emulator does not support yet. Examples of other operations must get the
-//! error openapi/coverage.md promises for them.
+//! Examples of the supported operations (galleries, image definitions, image
+//! versions; every api-version folder) are replayed one by one on a fresh
+//! emulator: status among the example's, body with the example's shape (and,
+//! for definitions and versions, its values), and 501 NotYetSupported where
+//! an example uses a feature the emulator does not support yet. Examples of
+//! other operations must get the error openapi/coverage.md promises for them.
 
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../openapi/coverage_md.rs"]
 mod coverage_md;
+mod images;
 mod replay;
 mod shape;
 mod spec;
@@ -48,8 +50,8 @@ fn is_gallery(ex: &Example) -> bool {
 }
 
 #[tokio::test]
-async fn official_gallery_examples_answer_a_listed_status_with_the_example_shape() {
-    let Some(reference) = reference("the Gallery example replays") else {
+async fn official_examples_of_supported_operations_answer_a_listed_status_with_the_example_shape() {
+    let Some(reference) = reference("the example replays of supported operations") else {
         return;
     };
     let mut report = Vec::new();
@@ -75,10 +77,19 @@ async fn official_gallery_examples_answer_a_listed_status_with_the_example_shape
         }
     }
     eprintln!("{}", report.join("\n"));
-    assert!(replayed >= 10, "only {replayed} Gallery examples found");
+    assert!(
+        replayed >= 35,
+        "only {replayed} examples of supported operations found"
+    );
+    for id in GALLERY_OPERATIONS {
+        assert!(
+            reference.examples.iter().any(|e| e.operation_id == *id),
+            "no example of {id}"
+        );
+    }
     assert!(
         failed.is_empty(),
-        "{} of {replayed} Gallery examples do not replay:\n{}",
+        "{} of {replayed} examples do not replay:\n{}",
         failed.len(),
         failed.join("\n")
     );

@@ -1,13 +1,15 @@
-//! Replaying one official Gallery example against a fresh emulator: set up
-//! what the example presumes (a gallery to get, patch, delete or list),
-//! send the example's request, and hold the answer against the example.
+//! Replaying one official example against a fresh emulator: set up what the
+//! example presumes (a gallery to get, patch, delete or list), send the
+//! example's request, and hold the answer against the example. The image
+//! definition and image version examples are set up in `images`.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{Emulator, SUB, StatusCode, json};
-use crate::shape::{compare, compare_values};
+use crate::images;
+use crate::shape::{compare, compare_leaves, compare_values};
 use crate::spec::{self, Example, SpecOperation, encode};
 
 /// The operations these replays know how to set up and check.
@@ -19,6 +21,16 @@ pub const GALLERY_OPERATIONS: &[&str] = &[
     "Galleries_List",
     "Galleries_ListByResourceGroup",
     "GallerySharingProfile_Update",
+    "GalleryImages_CreateOrUpdate",
+    "GalleryImages_Get",
+    "GalleryImages_Update",
+    "GalleryImages_Delete",
+    "GalleryImages_ListByGallery",
+    "GalleryImageVersions_CreateOrUpdate",
+    "GalleryImageVersions_Get",
+    "GalleryImageVersions_Update",
+    "GalleryImageVersions_Delete",
+    "GalleryImageVersions_ListByGalleryImage",
 ];
 
 /// Places where an official example contradicts itself; the path is not
@@ -116,17 +128,28 @@ fn gallery_path(rg: &str, name: &str) -> String {
     )
 }
 
-struct Replay<'a> {
-    emu: Emulator,
-    ex: &'a Example,
-    problems: Vec<String>,
-    notes: Vec<String>,
+pub struct Replay<'a> {
+    pub emu: Emulator,
+    pub ex: &'a Example,
+    pub problems: Vec<String>,
+    pub notes: Vec<String>,
+    /// How the values of a resource are held against the example's.
+    pub values: Values,
 }
 
-type Answer = (StatusCode, reqwest::header::HeaderMap, Value);
+/// Galleries compare the values a client reads back; image definitions and
+/// versions compare every value the example shows, but those only Azure
+/// can know (`images::not_compared`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    Gallery,
+    Artifact,
+}
+
+pub type Answer = (StatusCode, reqwest::header::HeaderMap, Value);
 
 impl Replay<'_> {
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };
         self.emu.url(&format!(
             "{path}{sep}api-version={}",
@@ -134,11 +157,11 @@ impl Replay<'_> {
         ))
     }
 
-    fn problem(&mut self, p: impl Into<String>) {
+    pub fn problem(&mut self, p: impl Into<String>) {
         self.problems.push(p.into());
     }
 
-    async fn send(&mut self, method: &str, url: &str, body: Option<Value>) -> Answer {
+    pub async fn send(&mut self, method: &str, url: &str, body: Option<Value>) -> Answer {
         let answer = self.emu.call(method, url, body).await;
         if answer.1.get("x-ms-request-id").is_none() {
             self.problem(format!("{method} {url}: no x-ms-request-id header"));
@@ -148,7 +171,7 @@ impl Replay<'_> {
 
     /// Polls the Azure-AsyncOperation monitor of `headers` until the
     /// operation ends, and expects it to have succeeded.
-    async fn await_operation(&mut self, what: &str, headers: &reqwest::header::HeaderMap) {
+    pub async fn await_operation(&mut self, what: &str, headers: &reqwest::header::HeaderMap) {
         let Some(url) = headers
             .get("azure-asyncoperation")
             .and_then(|v| v.to_str().ok())
@@ -201,7 +224,7 @@ impl Replay<'_> {
         true
     }
 
-    fn expect_not_yet_supported(&mut self, what: &str, answer: &Answer) {
+    pub fn expect_not_yet_supported(&mut self, what: &str, answer: &Answer) {
         let (status, _, body) = answer;
         if *status != StatusCode::NOT_IMPLEMENTED || body["error"]["code"] != "NotYetSupported" {
             self.problem(format!(
@@ -224,7 +247,7 @@ impl Replay<'_> {
 
     /// Status listed by the example; body and headers of the example's
     /// response for it present in ours.
-    fn check_answer(&mut self, what: &str, answer: &Answer, id: Option<&str>) {
+    pub fn check_answer(&mut self, what: &str, answer: &Answer, id: Option<&str>) {
         let (status, headers, body) = answer;
         let code = status.as_u16();
         if !self.ex.statuses().contains(&code) {
@@ -246,7 +269,7 @@ impl Replay<'_> {
         }
     }
 
-    fn check_resource(
+    pub fn check_resource(
         &mut self,
         what: &str,
         code: u16,
@@ -254,25 +277,53 @@ impl Replay<'_> {
         ours: &Value,
         id: Option<&str>,
     ) {
-        let defects: Vec<(&str, &str)> = EXAMPLE_DEFECTS
+        let mut defects: Vec<(String, String)> = EXAMPLE_DEFECTS
             .iter()
-            .filter(|(stem, status, _, _)| *stem == self.ex.stem && *status == code)
-            .map(|(_, _, path, why)| (*path, *why))
+            .chain(images::EXAMPLE_LIMITS)
+            .filter(|(stem, status, _, _)| {
+                *stem == self.ex.stem && (*status == code || *status == 0)
+            })
+            .map(|(_, _, path, why)| (path.to_string(), why.to_string()))
             .collect();
-        for (path, why) in &defects {
-            self.notes
-                .push(format!("{path} of {code} not compared: {why}"));
+        if self.values == Values::Artifact {
+            defects.extend(images::not_compared(self.ex, code, expected));
+        }
+        // One note per reason, naming its paths.
+        let mut reasons: Vec<&str> = Vec::new();
+        for (_, why) in &defects {
+            if !reasons.contains(&why.as_str()) {
+                reasons.push(why);
+            }
+        }
+        for why in reasons {
+            let paths: Vec<&str> = defects
+                .iter()
+                .filter(|(_, w)| w == why)
+                .map(|(p, _)| p.as_str())
+                .collect();
+            let note = format!("{} not compared: {why}", paths.join(", "));
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
         }
         let skip = |p: &str| defects.iter().any(|(d, _)| p == *d);
         let mut diffs = Vec::new();
         compare(expected, ours, "", &skip, &mut diffs);
         let mut values = Vec::new();
-        compare_values(expected, ours, "", &mut values);
-        values.retain(|v| {
-            !defects
-                .iter()
-                .any(|(d, _)| v.contains(&d.replace('.', "/")))
-        });
+        match self.values {
+            Values::Gallery => {
+                compare_values(expected, ours, "", &mut values);
+                values.retain(|v| {
+                    !defects
+                        .iter()
+                        .any(|(d, _)| v.contains(&d.replace('.', "/")))
+                });
+            }
+            Values::Artifact => {
+                let skip_value = |p: &str| skip(p) || images::server_set(p);
+                compare_leaves(expected, ours, "", &skip_value, &mut values);
+            }
+        }
         for d in diffs.into_iter().chain(values) {
             self.problem(format!("{what} ({code}): {d}"));
         }
@@ -286,19 +337,35 @@ impl Replay<'_> {
     }
 }
 
-/// Replays one example of a Gallery operation against a fresh emulator.
+/// Replays one example of a supported operation against a fresh emulator.
 pub async fn gallery(ex: &Example, op: &SpecOperation) -> Outcome {
-    let list = matches!(
-        op.id.as_str(),
-        "Galleries_List" | "Galleries_ListByResourceGroup"
-    );
-    // One gallery per page, so that the example's nextLink has a counterpart.
-    let flags: &[&str] = if list { &["--page-size", "1"] } else { &[] };
+    let artifact = images::OPERATIONS.contains(&op.id.as_str());
+    let filled;
+    let ex = if artifact {
+        filled = images::fill_placeholders(ex);
+        &filled
+    } else {
+        ex
+    };
+    let list = op.id.contains("_List");
+    let mut flags: Vec<&str> = Vec::new();
+    // One item per page, so that the example's nextLink has a counterpart.
+    if list {
+        flags.extend(["--page-size", "1"]);
+    }
+    if artifact {
+        flags.extend(images::FLAGS);
+    }
     let mut r = Replay {
-        emu: Emulator::start(flags),
+        emu: Emulator::start(&flags),
         ex,
         problems: Vec::new(),
         notes: Vec::new(),
+        values: if artifact {
+            Values::Artifact
+        } else {
+            Values::Gallery
+        },
     };
     let summary = match spec::request(op, ex) {
         Err(e) => {
@@ -312,6 +379,7 @@ pub async fn gallery(ex: &Example, op: &SpecOperation) -> Outcome {
             "Galleries_Delete" => delete(&mut r, req).await,
             "Galleries_List" | "Galleries_ListByResourceGroup" => list_replay(&mut r, req).await,
             "GallerySharingProfile_Update" => share(&mut r, req).await,
+            id if artifact => images::replay(&mut r, id, req).await,
             other => {
                 r.problem(format!("no replay for {other}"));
                 String::new()
@@ -343,7 +411,7 @@ fn rg_and_name(ex: &Example) -> (String, String) {
     )
 }
 
-fn path_of(req: &spec::Request) -> String {
+pub fn path_of(req: &spec::Request) -> String {
     req.path_and_query
         .split_once('?')
         .map_or(req.path_and_query.clone(), |(p, _)| p.to_string())
@@ -632,7 +700,7 @@ async fn share(r: &mut Replay<'_>, req: spec::Request) -> String {
 }
 
 impl Replay<'_> {
-    fn check_status_only(&mut self, what: &str, answer: &Answer) {
+    pub fn check_status_only(&mut self, what: &str, answer: &Answer) {
         if !self.ex.statuses().contains(&answer.0.as_u16()) {
             self.problem(format!(
                 "{what}: {} is not among the example's statuses {:?}: {}",

@@ -67,6 +67,56 @@ pub fn compare(
     }
 }
 
+/// Appends to `out` every value of `expected` that `actual` holds with the
+/// same JSON type but another value (`compare` reports the missing and
+/// retyped ones). A `location` compares as a canonical region name. Paths
+/// for which `skip` is true are not compared.
+pub fn compare_leaves(
+    expected: &Value,
+    actual: &Value,
+    at: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut Vec<String>,
+) {
+    if skip(at) {
+        return;
+    }
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                if let Some(av) = a.get(k) {
+                    compare_leaves(ev, av, &join(at, k), skip, out);
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if e.len() != a.len() {
+                out.push(format!(
+                    "`{at}` has {} items; the example has {}",
+                    a.len(),
+                    e.len()
+                ));
+            }
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                compare_leaves(ev, av, &format!("{at}[{i}]"), skip, out);
+            }
+        }
+        (e, a) if kind(e) == kind(a) && !e.is_object() && !e.is_array() => {
+            let location = at == "location" || at.ends_with(".location");
+            let equal = match (e, a) {
+                (Value::String(e), Value::String(a)) if location => {
+                    canonical_location(e) == canonical_location(a)
+                }
+                _ => e == a,
+            };
+            if !equal {
+                out.push(format!("`{at}` is {a}; the example has {e}"));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A region as the emulator names it: "West US" → "westus".
 pub fn canonical_location(s: &str) -> String {
     s.chars()
@@ -145,6 +195,45 @@ mod tests {
             &mut out,
         );
         assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn leaves_compare_by_value_and_skipped_paths_do_not() {
+        let leaves = |expected: Value, actual: Value| {
+            let mut out = Vec::new();
+            compare_leaves(
+                &expected,
+                &actual,
+                "",
+                &|p| p == "properties.publishedDate",
+                &mut out,
+            );
+            out
+        };
+        let example = json!({"location": "West US", "properties": {"publishedDate": "2018-01-01", "regions": [{"n": 1}]}});
+        assert!(
+            leaves(
+                example.clone(),
+                json!({"location": "westus", "extra": 1, "properties": {"publishedDate": "2026-11-26", "regions": [{"n": 1, "m": 2}]}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            leaves(
+                example.clone(),
+                json!({"location": "eastus", "properties": {"regions": [{"n": 2}]}})
+            )
+            .len(),
+            2
+        );
+        assert_eq!(
+            leaves(
+                example,
+                json!({"properties": {"regions": [{"n": 1}, {"n": 2}]}})
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

@@ -104,6 +104,49 @@ impl Session<'_> {
             self.emu.url(url)
         };
         let answer = self.emu.call(method, &url, body).await;
+        self.check(operation_id, method, &url, answer, expected)
+    }
+
+    /// POSTs a form-encoded body (the token endpoint) and checks the answer.
+    async fn call_form(
+        &mut self,
+        operation_id: &str,
+        path: &str,
+        form: &str,
+        expected: u16,
+    ) -> Answer {
+        let url = self.emu.url(path);
+        let resp = self
+            .emu
+            .client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        self.check(
+            operation_id,
+            "POST",
+            &url,
+            (status, headers, value),
+            expected,
+        )
+    }
+
+    /// Checks an answer against the document's `operation_id`.
+    fn check(
+        &mut self,
+        operation_id: &str,
+        method: &str,
+        url: &str,
+        answer: Answer,
+        expected: u16,
+    ) -> Answer {
         let (status, headers, value) = &answer;
         let what = format!("{operation_id} ({method} {url}) -> {}", status.as_u16());
         self.exercised.insert(operation_id.to_string());
@@ -157,6 +200,31 @@ impl Session<'_> {
                 _ => {}
             }
         }
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        // A documented body that is not JSON (the CA certificate): the media
+        // type must match and the body must not be empty.
+        let other_media = response["content"]
+            .as_object()
+            .and_then(|c| c.keys().find(|k| *k != "application/json"));
+        if let (Some(media), true) = (
+            other_media,
+            response["content"]["application/json"].is_null(),
+        ) {
+            if !content_type.starts_with(media.as_str()) {
+                self.problems.push(format!(
+                    "{what}: content-type {content_type:?}, documented {media}"
+                ));
+            }
+            if value.as_str().is_none_or(str::is_empty) {
+                self.problems.push(format!(
+                    "{what}: documented a {media} body, answered {value}"
+                ));
+            }
+            return answer;
+        }
         match response["content"]["application/json"]["schema"].clone() {
             Value::Null => {
                 if !value.is_null() && method != "HEAD" {
@@ -166,10 +234,6 @@ impl Session<'_> {
                 }
             }
             schema => {
-                let content_type = headers
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
                 if !content_type.starts_with("application/json") {
                     self.problems
                         .push(format!("{what}: content-type {content_type:?}"));
@@ -216,6 +280,8 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
         .await;
     s.call("Admin_Info", "GET", "/_emulator/info", None, 200)
         .await;
+    s.call("Admin_CaCertificate", "GET", "/_emulator/ca.pem", None, 200)
+        .await;
     s.call("Admin_ClockGet", "GET", "/_emulator/clock", None, 200)
         .await;
     s.call(
@@ -252,6 +318,74 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
         400,
     )
     .await;
+    s.call("Tenants_List", "GET", &q("/tenants", r), None, 200)
+        .await;
+    s.call("Tenants_List", "GET", "/tenants", None, 400).await;
+
+    // Sign-in.
+    s.call(
+        "Cloud_MetadataEndpoints",
+        "GET",
+        "/metadata/endpoints?api-version=2022-09-01",
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "Identity_InstanceDiscovery",
+        "GET",
+        "/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.example%2Fcommon%2Foauth2%2Fv2.0%2Fauthorize",
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "Identity_OpenIdConfiguration",
+        "GET",
+        "/organizations/v2.0/.well-known/openid-configuration",
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "Identity_OpenIdConfiguration",
+        "GET",
+        "/not%20a%20tenant/v2.0/.well-known/openid-configuration",
+        None,
+        400,
+    )
+    .await;
+    s.call(
+        "Identity_Keys",
+        "GET",
+        "/common/discovery/v2.0/keys",
+        None,
+        200,
+    )
+    .await;
+    let token = "/common/oauth2/v2.0/token";
+    s.call_form(
+        "Identity_Token",
+        token,
+        "grant_type=client_credentials&client_id=app&client_secret=s&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+        200,
+    )
+    .await;
+    s.call_form(
+        "Identity_Token",
+        token,
+        "grant_type=authorization_code&client_id=app",
+        400,
+    )
+    .await;
+    s.call_form(
+        "Identity_Token",
+        token,
+        "grant_type=client_credentials",
+        400,
+    )
+    .await;
+
     let group = json!({"location": "West US", "tags": {"env": "test"}});
     s.call(
         "ResourceGroups_CreateOrUpdate",
@@ -464,6 +598,8 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
     .await;
     s.call("Operation_Get", "GET", &q(&format!("/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/capsOperations/nothing"), g), None, 404).await;
 
+    images_and_sources(&mut s, &rg, &gallery).await;
+
     // Deletes.
     let deleting = s
         .call("Galleries_Delete", "DELETE", &q(&gallery, g), None, 202)
@@ -523,6 +659,622 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
         "the session calls no {missing:?}; add them to tests/openapi/conformance.rs"
     );
     assert!(s.problems.is_empty(), "{}", s.problems.join("\n"));
+}
+
+/// Moves the manual clock until every due operation has completed.
+async fn settle(s: &mut Session<'_>) {
+    for _ in 0..20 {
+        let (_, _, clock) = s
+            .call(
+                "Admin_ClockAdvance",
+                "POST",
+                "/_emulator/clock/advance",
+                Some(json!({"seconds": 3600})),
+                200,
+            )
+            .await;
+        if clock["completedOperations"] == 0 {
+            return;
+        }
+    }
+}
+
+/// Disks, snapshots and managed images; image definitions and versions made
+/// from them; the latest-version admin route. Leaves the gallery empty.
+async fn images_and_sources(s: &mut Session<'_>, rg: &str, gallery: &str) {
+    let g = "2026-03-03";
+    let c = "2024-03-02";
+    let q = |path: &str, v: &str| format!("{path}?api-version={v}");
+    let compute = format!("{rg}/providers/Microsoft.Compute");
+    let disk = format!("{compute}/disks/disk1");
+    let snapshot = format!("{compute}/snapshots/snap1");
+    let managed = format!("{compute}/images/managed1");
+
+    // The sources, in the region of the versions.
+    let disk_body = json!({"location": "West US", "tags": {"k": "v"}, "properties": {"diskSizeGB": 10, "creationData": {"createOption": "Empty"}}});
+    s.call(
+        "Disks_CreateOrUpdate",
+        "PUT",
+        &q(&disk, c),
+        Some(disk_body.clone()),
+        201,
+    )
+    .await;
+    s.call(
+        "Disks_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{compute}/disks/disk2"), c),
+        Some(json!({"location": "westus", "properties": {}})),
+        400,
+    )
+    .await;
+    s.call(
+        "Disks_CreateOrUpdate",
+        "PUT",
+        &q(&disk, c),
+        Some(json!({"location": "eastus", "properties": {"creationData": {"createOption": "Empty"}}})),
+        409,
+    )
+    .await;
+    s.call(
+        "Disks_CreateOrUpdate",
+        "PUT",
+        &q(&disk, g),
+        Some(disk_body.clone()),
+        400,
+    )
+    .await;
+    s.call(
+        "Snapshots_CreateOrUpdate",
+        "PUT",
+        &q(&snapshot, c),
+        Some(json!({"location": "westus", "properties": {"osType": "Linux", "hyperVGeneration": "V2", "diskSizeGB": 10, "creationData": {"createOption": "Copy"}}})),
+        201,
+    )
+    .await;
+    let image_body = json!({"location": "westus", "properties": {"hyperVGeneration": "V2", "storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized", "diskSizeGB": 10}, "dataDisks": [{"lun": 1, "diskSizeGB": 10}]}}});
+    s.call(
+        "Images_CreateOrUpdate",
+        "PUT",
+        &q(&managed, c),
+        Some(image_body.clone()),
+        201,
+    )
+    .await;
+    s.call(
+        "Images_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{compute}/images/managed2"), c),
+        Some(json!({"location": "westus", "properties": {"storageProfile": {"osDisk": {"osType": "Linux"}}}})),
+        400,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "Disks_CreateOrUpdate",
+        "PUT",
+        &q(&disk, c),
+        Some(disk_body),
+        200,
+    )
+    .await;
+    s.call(
+        "Snapshots_CreateOrUpdate",
+        "PUT",
+        &q(&snapshot, c),
+        Some(json!({"location": "westus", "properties": {"diskSizeGB": 0, "creationData": {"createOption": "Empty"}}})),
+        400,
+    )
+    .await;
+    s.call(
+        "Images_CreateOrUpdate",
+        "PUT",
+        &q(&managed, c),
+        Some(image_body),
+        200,
+    )
+    .await;
+    settle(s).await;
+    s.call("Disks_Get", "GET", &q(&disk, c), None, 200).await;
+    s.call("Disks_Get", "GET", &q(&format!("{disk}x"), c), None, 404)
+        .await;
+    s.call("Snapshots_Get", "GET", &q(&snapshot, c), None, 200)
+        .await;
+    s.call("Images_Get", "GET", &q(&managed, c), None, 200)
+        .await;
+    s.call(
+        "Images_Get",
+        "GET",
+        &q(&format!("{managed}x"), c),
+        None,
+        404,
+    )
+    .await;
+    for (id, path) in [
+        ("Disks_ListByResourceGroup", "disks"),
+        ("Snapshots_ListByResourceGroup", "snapshots"),
+        ("Images_ListByResourceGroup", "images"),
+    ] {
+        let (_, _, page) = s
+            .call(id, "GET", &q(&format!("{compute}/{path}"), c), None, 200)
+            .await;
+        if page["value"].as_array().is_none_or(|v| v.len() != 1) {
+            s.problems.push(format!("{id}: one item expected: {page}"));
+        }
+    }
+
+    // An image definition.
+    let image = format!("{gallery}/images/image1");
+    let definition = json!({
+        "location": "West US",
+        "tags": {"team": "a"},
+        "properties": {
+            "description": "d",
+            "osType": "Linux",
+            "osState": "Generalized",
+            "hyperVGeneration": "V2",
+            "endOfLifeDate": "2099-01-01T00:00:00Z",
+            "identifier": {"publisher": "Contoso", "offer": "Finance", "sku": "Backend"},
+            "recommended": {"vCPUs": {"min": 1, "max": 8}, "memory": {"min": "2", "max": "64"}},
+            "disallowed": {"diskTypes": ["Standard_LRS"]},
+            "purchasePlan": {"name": "plan", "publisher": "Contoso", "product": "Finance"},
+            // With the feature Azure adds to V2 definitions, so that the
+            // same PUT again is the same definition.
+            "features": [
+                {"name": "DiskControllerTypes", "value": "SCSI"},
+                {"name": "SecurityType", "value": "TrustedLaunchSupported"}
+            ],
+            "architecture": "x64"
+        }
+    });
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&image, g),
+        Some(definition.clone()),
+        201,
+    )
+    .await;
+    s.call("GalleryImages_Get", "GET", &q(&image, g), None, 200)
+        .await;
+    settle(s).await;
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&image, g),
+        Some(definition.clone()),
+        200,
+    )
+    .await;
+    settle(s).await;
+    let mut other_os = definition.clone();
+    other_os["properties"]["osType"] = json!("Windows");
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&image, g),
+        Some(other_os),
+        409,
+    )
+    .await;
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}/images/image2"), g),
+        Some(json!({"location": "westus", "properties": {"osType": "Linux", "osState": "Generalized", "identifier": {"publisher": "CONTOSO", "offer": "finance", "sku": "backend"}}})),
+        409,
+    )
+    .await;
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}/images/image2"), g),
+        Some(json!({"location": "westus", "properties": {"osState": "Generalized"}})),
+        400,
+    )
+    .await;
+    s.call(
+        "GalleryImages_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}x/images/image1"), g),
+        Some(definition),
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryImages_Update",
+        "PATCH",
+        &q(&image, g),
+        Some(json!({"tags": {"team": "b"}, "properties": {"description": "e"}})),
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryImages_Update",
+        "PATCH",
+        &q(&format!("{gallery}/images/nothing"), g),
+        Some(json!({})),
+        404,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "GalleryImages_ListByGallery",
+        "GET",
+        &q(&format!("{gallery}/images"), g),
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryImages_ListByGallery",
+        "GET",
+        &q(&format!("{gallery}x/images"), g),
+        None,
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryImages_Get",
+        "GET",
+        &q(&format!("{gallery}/images/nothing"), g),
+        None,
+        404,
+    )
+    .await;
+
+    // Versions made from each kind of source.
+    let v1 = format!("{image}/versions/1.0.0");
+    let from_image = json!({
+        "location": "westus",
+        "tags": {"build": "1"},
+        "properties": {
+            "publishingProfile": {
+                "targetRegions": [
+                    {"name": "West US", "encryption": {"osDiskImage": {"diskEncryptionSetId": format!("{compute}/diskEncryptionSets/des")}, "dataDiskImages": [{"lun": 1, "diskEncryptionSetId": format!("{compute}/diskEncryptionSets/des")}]}},
+                    {"name": "eastus", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS", "additionalReplicaSets": [{"storageAccountType": "Premium_LRS", "regionalReplicaCount": 1}]}
+                ],
+                "replicaCount": 1,
+                "endOfLifeDate": "2099-01-01T00:00:00Z",
+                "replicationMode": "Full"
+            },
+            "storageProfile": {"source": {"id": managed}},
+            "safetyProfile": {"allowDeletionOfReplicatedLocations": false, "blockDeletionBeforeEndOfLife": false}
+        }
+    });
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1, g),
+        Some(from_image.clone()),
+        201,
+    )
+    .await;
+    let (_, _, creating) = s
+        .call(
+            "GalleryImageVersions_Get",
+            "GET",
+            &format!("{}&$expand=ReplicationStatus", q(&v1, g)),
+            None,
+            200,
+        )
+        .await;
+    if creating["properties"]["replicationStatus"]["aggregatedState"] != "InProgress" {
+        s.problems
+            .push(format!("a version being created: {creating}"));
+    }
+    let latest = format!("/_emulator/latest{image}");
+    s.call("Admin_LatestImageVersion", "GET", &latest, None, 404)
+        .await;
+    settle(s).await;
+    let (_, _, done) = s
+        .call(
+            "GalleryImageVersions_Get",
+            "GET",
+            &format!("{}&$expand=ReplicationStatus", q(&v1, g)),
+            None,
+            200,
+        )
+        .await;
+    if done["properties"]["replicationStatus"]["aggregatedState"] != "Completed"
+        || done["properties"]["storageProfile"]["dataDiskImages"][0]["sizeInGB"] != 10
+    {
+        s.problems.push(format!("a created version: {done}"));
+    }
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1, g),
+        Some(from_image.clone()),
+        200,
+    )
+    .await;
+    let from_disks = json!({
+        "location": "westus",
+        "properties": {
+            "storageProfile": {
+                "osDiskImage": {"source": {"id": snapshot}, "hostCaching": "ReadOnly"},
+                "dataDiskImages": [{"lun": 0, "source": {"id": disk}, "hostCaching": "None"}]
+            }
+        }
+    });
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{image}/versions/1.0.1"), g),
+        Some(from_disks),
+        201,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{image}/versions/2.0.0"), g),
+        Some(json!({"location": "westus", "properties": {"publishingProfile": {"excludeFromLatest": true}, "storageProfile": {"source": {"id": v1}}}})),
+        201,
+    )
+    .await;
+    let v3 = format!("{image}/versions/3.0.0");
+    let with = |key: &str, value: Value| {
+        let mut body = from_image.clone();
+        body["properties"][key] = value;
+        body
+    };
+    for (body, status) in [
+        (with("securityProfile", json!({"uefiSettings": {}})), 501),
+        (with("restore", json!(true)), 501),
+        (
+            with(
+                "publishingProfile",
+                json!({"targetExtendedLocations": [{"name": "microsoftlosangeles1"}]}),
+            ),
+            501,
+        ),
+        (with("storageProfile", json!({})), 400),
+        (
+            with(
+                "publishingProfile",
+                json!({"targetRegions": [{"name": "eastus"}]}),
+            ),
+            400,
+        ),
+        (
+            with(
+                "publishingProfile",
+                json!({"targetRegions": [{"name": "westus", "storageAccountType": "Standard_ZRS"}]}),
+            ),
+            400,
+        ),
+    ] {
+        s.call(
+            "GalleryImageVersions_CreateOrUpdate",
+            "PUT",
+            &q(&v3, g),
+            Some(body),
+            status,
+        )
+        .await;
+    }
+    let mut elsewhere = from_image.clone();
+    elsewhere["location"] = json!("eastus");
+    elsewhere["properties"]["publishingProfile"] = json!({});
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v3, g),
+        Some(elsewhere.clone()),
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1, g),
+        Some(elsewhere),
+        409,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{image}/versions/1.0"), g),
+        Some(from_image.clone()),
+        400,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}/images/nothing/versions/1.0.0"), g),
+        Some(from_image),
+        404,
+    )
+    .await;
+    settle(s).await;
+    let regions = |names: &[&str]| json!({"properties": {"publishingProfile": {"targetRegions": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}, "storageProfile": {}}});
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&format!("{image}/versions/1.0.1"), g),
+        Some(regions(&["westus", "northeurope"])),
+        200,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&format!("{image}/versions/1.0.1"), g),
+        Some(regions(&["westus"])),
+        400,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&v1, g),
+        Some(json!({"properties": {"restore": true, "storageProfile": {}}})),
+        501,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&v1, g),
+        Some(json!({"properties": {"storageProfile": {"source": {"id": snapshot}}}})),
+        409,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&format!("{image}/versions/9.9.9"), g),
+        Some(json!({})),
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_Get",
+        "GET",
+        &q(&format!("{image}/versions/9.9.9"), g),
+        None,
+        404,
+    )
+    .await;
+    let (_, _, page) = s
+        .call(
+            "GalleryImageVersions_ListByGalleryImage",
+            "GET",
+            &q(&format!("{image}/versions"), g),
+            None,
+            200,
+        )
+        .await;
+    if page["value"].as_array().is_none_or(|v| v.len() != 3) {
+        s.problems.push(format!("three versions expected: {page}"));
+    }
+    s.call(
+        "GalleryImageVersions_ListByGalleryImage",
+        "GET",
+        &q(&format!("{gallery}/images/nothing/versions"), g),
+        None,
+        404,
+    )
+    .await;
+
+    // Latest: 2.0.0 is excluded, 1.0.1 is published to northeurope.
+    for (query, status, name) in [
+        ("", 200, "1.0.1"),
+        ("?region=East%20US", 200, "1.0.0"),
+        ("?region=northeurope", 200, "1.0.1"),
+        ("?region=japaneast", 404, ""),
+        ("?region=atlantis", 400, ""),
+    ] {
+        let (_, _, body) = s
+            .call(
+                "Admin_LatestImageVersion",
+                "GET",
+                &format!("{latest}{query}"),
+                None,
+                status,
+            )
+            .await;
+        if status == 200 && body["name"] != name {
+            s.problems
+                .push(format!("latest{query}: {name} expected, got {body}"));
+        }
+    }
+    s.call(
+        "Admin_LatestImageVersion",
+        "GET",
+        &format!("/_emulator/latest{gallery}/images/nothing"),
+        None,
+        404,
+    )
+    .await;
+    s.call(
+        "Admin_LatestImageVersion",
+        "GET",
+        &format!("/_emulator/latest{gallery}"),
+        None,
+        400,
+    )
+    .await;
+
+    // Deletes, children first; 1.0.0 (end of life 2099) only once its
+    // deletion is no longer blocked.
+    s.call("GalleryImages_Delete", "DELETE", &q(&image, g), None, 409)
+        .await;
+    let safety = |block: bool| json!({"properties": {"safetyProfile": {"blockDeletionBeforeEndOfLife": block}}});
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&v1, g),
+        Some(safety(true)),
+        200,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "GalleryImageVersions_Delete",
+        "DELETE",
+        &q(&v1, g),
+        None,
+        409,
+    )
+    .await;
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&v1, g),
+        Some(safety(false)),
+        200,
+    )
+    .await;
+    settle(s).await;
+    for v in ["1.0.0", "1.0.1", "2.0.0"] {
+        let path = q(&format!("{image}/versions/{v}"), g);
+        s.call("GalleryImageVersions_Delete", "DELETE", &path, None, 202)
+            .await;
+    }
+    // Marked for deletion: only the delete may be retried.
+    s.call(
+        "GalleryImageVersions_Update",
+        "PATCH",
+        &q(&v1, g),
+        Some(json!({"tags": {"late": "yes"}})),
+        409,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "GalleryImageVersions_Delete",
+        "DELETE",
+        &q(&v1, g),
+        None,
+        204,
+    )
+    .await;
+    s.call("GalleryImages_Delete", "DELETE", &q(&image, g), None, 202)
+        .await;
+    settle(s).await;
+    s.call("GalleryImages_Delete", "DELETE", &q(&image, g), None, 204)
+        .await;
+    for (id, path) in [
+        ("Disks_Delete", &disk),
+        ("Snapshots_Delete", &snapshot),
+        ("Images_Delete", &managed),
+    ] {
+        s.call(id, "DELETE", &q(path, c), None, 202).await;
+    }
+    settle(s).await;
+    for (id, path) in [
+        ("Disks_Delete", &disk),
+        ("Snapshots_Delete", &snapshot),
+        ("Images_Delete", &managed),
+    ] {
+        s.call(id, "DELETE", &q(path, c), None, 204).await;
+    }
 }
 
 #[test]

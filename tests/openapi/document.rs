@@ -150,21 +150,39 @@ fn every_operation_has_a_unique_contract_style_operation_id_and_responses() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Whether an operation is a sign-in route, whose errors are OAuth's.
+fn is_sign_in(op: &crate::Operation<'_>) -> bool {
+    op.op["tags"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "Identity"))
+}
+
 #[test]
 fn every_arm_route_requires_api_version_and_the_admin_plane_does_not_take_it() {
     let doc = load_document();
     let mut problems = Vec::new();
     for op in operations(&doc) {
         let api = op.param("query", "api-version");
-        if op.path.starts_with("/subscriptions") || op.path.starts_with("/providers") {
+        let arm = ["/subscriptions", "/providers", "/tenants"]
+            .iter()
+            .any(|p| op.path.starts_with(p));
+        if arm {
             match api {
                 Some(p) if p["required"] == true => {}
                 Some(_) => problems.push(format!("{}: api-version is not required", op.label())),
                 None => problems.push(format!("{}: no api-version parameter", op.label())),
             }
-        } else if api.is_some() {
+        } else if op.path.starts_with("/_emulator/") {
+            if api.is_some() {
+                problems.push(format!(
+                    "{}: the admin plane takes no api-version",
+                    op.label()
+                ));
+            }
+        } else if api.is_some_and(|p| p["required"] == true) {
+            // Sign-in routes: MSAL may send one; it is never checked.
             problems.push(format!(
-                "{}: the admin plane takes no api-version",
+                "{}: a sign-in route does not require api-version",
                 op.label()
             ));
         }
@@ -215,7 +233,7 @@ fn path_parameters_match_the_template_and_are_required() {
 }
 
 #[test]
-fn every_response_names_its_request_id_and_errors_use_the_arm_envelope() {
+fn every_response_names_its_request_id_and_errors_use_the_arm_envelope_or_oauths_on_sign_in() {
     let doc = load_document();
     let mut problems = Vec::new();
     for op in operations(&doc) {
@@ -238,9 +256,17 @@ fn every_response_names_its_request_id_and_errors_use_the_arm_envelope() {
                     .get("application/json")
                     .map(|m| m["schema"].clone())
                     .unwrap_or_default();
-                if schema["$ref"] != "#/components/schemas/ErrorResponse" {
+                let expected = if is_sign_in(&op) {
+                    "#/components/schemas/OAuthError"
+                } else {
+                    "#/components/schemas/ErrorResponse"
+                };
+                // The router's own answers (405, 404) are ARM errors everywhere.
+                let router_answer =
+                    code == "default" && schema["$ref"] == "#/components/schemas/ErrorResponse";
+                if schema["$ref"] != expected && !router_answer {
                     problems.push(format!(
-                        "{}: error response {code} is not the ARM ErrorResponse",
+                        "{}: error response {code} is not {expected}",
                         op.label()
                     ));
                 }
