@@ -131,6 +131,27 @@ impl VersionSet for ComputeResources {
     ];
 }
 
+/// Checks `given` against several providers' versions at once.
+pub fn check_any(
+    given: Option<&str>,
+    enforce: bool,
+    sets: &[&'static [&'static str]],
+) -> Result<String, ArmError> {
+    let value = match given {
+        None | Some("") => return Err(ArmError::missing_api_version()),
+        Some(v) => v,
+    };
+    if enforce && !sets.iter().any(|set| set.contains(&value)) {
+        let all: Vec<&str> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+        return Err(if is_well_formed(value) {
+            ArmError::no_registered_provider(value, "locations/capsOperations", &all)
+        } else {
+            ArmError::invalid_api_version(value, &all)
+        });
+    }
+    Ok(value.to_string())
+}
+
 /// The validated `api-version` of a request to a `S` route.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiVersion<S> {

@@ -296,6 +296,23 @@ fn validate(image: &Image, now: i64) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// Whether sent features are the stored ones, counting the `SecurityType`
+/// feature Azure adds by default as sent when the request names none.
+fn same_features(sent: &[Feature], stored: &[Feature]) -> bool {
+    if sent == stored {
+        return true;
+    }
+    let names_security = sent
+        .iter()
+        .any(|f| f.name.eq_ignore_ascii_case("SecurityType"));
+    let defaulted = |f: &&Feature| {
+        f.name == "SecurityType"
+            && f.value == "TrustedLaunchSupported"
+            && f.starts_at_version.is_none()
+    };
+    !names_security && stored.iter().filter(|f| !defaulted(f)).eq(sent.iter())
+}
+
 fn unchanged<T: PartialEq>(sent: Option<&T>, stored: &T, path: &str) -> Result<(), DomainError> {
     match sent {
         Some(value) if value != stored => Err(DomainError::PropertyChangeNotAllowed {
@@ -373,7 +390,7 @@ pub fn update(
         }
     }
     let features = match request.features {
-        Some(features) if features != stored.features => {
+        Some(features) if !same_features(&features, &stored.features) => {
             if request.allow_update_image != Some(true) {
                 return Err(DomainError::PropertyChangeNotAllowed {
                     path: format!("{PREFIX}.features"),
@@ -683,5 +700,16 @@ mod tests {
                 .description,
             None
         );
+    }
+
+    #[test]
+    fn putting_the_same_definition_again_keeps_the_defaulted_security_feature() {
+        let mut r = request();
+        r.features = Some(Vec::new());
+        let stored =
+            create(r.clone(), Defaults::for_api_version("2026-03-03"), NOW).expect("valid");
+        assert_eq!(stored.features.len(), 1);
+        let again = update(&stored, r, true, NOW).expect("same request again");
+        assert_eq!(again.features, stored.features);
     }
 }

@@ -606,6 +606,20 @@ pub fn update(
                     ),
                 ));
             }
+            // A region listed again without its encryption keeps the stored one.
+            let regions = regions
+                .into_iter()
+                .map(|mut region| {
+                    if region.encryption.is_none() {
+                        region.encryption = held
+                            .target_regions
+                            .iter()
+                            .find(|old| old.name == region.name)
+                            .and_then(|old| old.encryption.clone());
+                    }
+                    region
+                })
+                .collect();
             next.publishing.target_regions = regions;
         }
         next.publishing.replica_count = replica_count;

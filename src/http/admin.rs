@@ -64,6 +64,7 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
         "apiVersions": {
             "Microsoft.Compute/galleries": api_version::Gallery::VERSIONS,
             "Microsoft.Resources": api_version::Resources::VERSIONS,
+            "Microsoft.Compute/disks,snapshots,images": api_version::ComputeResources::VERSIONS,
         },
     }))
 }

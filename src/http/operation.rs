@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::subscription::parse_id;
 use crate::AppState;
-use crate::arm::api_version::{ApiVersion, Gallery};
+use crate::arm::api_version::{self, VersionSet};
 use crate::arm::query::Query;
 use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, format_time, lro};
@@ -18,11 +18,19 @@ use crate::domain::operation::OperationStatus;
 /// The capsOperations GET, in both its forms.
 pub async fn operation_get(
     State(state): State<AppState>,
-    api: ApiVersion<Gallery>,
     ArmPath((subscription_id, location, operation_id)): ArmPath<(String, String, String)>,
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Result<Response, ArmError> {
+    let query = Query::parse(uri.query());
+    let api_version = api_version::check_any(
+        query.get("api-version"),
+        state.arm.enforce_api_version,
+        &[
+            api_version::Gallery::VERSIONS,
+            api_version::ComputeResources::VERSIONS,
+        ],
+    )?;
     let subscription_id = parse_id(&subscription_id)?;
     let op = state
         .store
@@ -37,14 +45,14 @@ pub async fn operation_get(
         .as_deref()
         .and_then(|e| serde_json::from_str(e).ok());
 
-    if Query::parse(uri.query())
+    if query
         .get("monitor")
         .is_some_and(|m| m.eq_ignore_ascii_case("true"))
     {
         return Ok(match (status, &error) {
             (OperationStatus::InProgress, _) => {
                 let monitor =
-                    lro::monitor_url(&base, &subscription_id, &location, &op.id, api.as_str());
+                    lro::monitor_url(&base, &subscription_id, &location, &op.id, &api_version);
                 let mut r = StatusCode::ACCEPTED.into_response();
                 if let Ok(v) = HeaderValue::from_str(&monitor) {
                     r.headers_mut().insert(header::LOCATION, v);

@@ -700,3 +700,38 @@ async fn the_quickstart_version_template_body_is_accepted_with_its_host_caching(
         "ReadOnly"
     );
 }
+
+#[tokio::test]
+async fn operations_on_disks_snapshots_and_images_are_polled_with_their_own_api_version() {
+    let emu = Emulator::start(&[]);
+    for kind in ["disks", "snapshots"] {
+        let (status, headers, _) = emu
+            .put_source(
+                "rg1",
+                kind,
+                "src1",
+                disk_body("westus", "Linux", "V2", 30, "Empty"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let op = headers["azure-asyncoperation"]
+            .to_str()
+            .expect("header")
+            .to_string();
+        assert!(op.contains(&format!("api-version={COMPUTE_API}")), "{op}");
+        let (status, _, body) = emu.call("GET", &op, None).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
+        assert_eq!(body["status"], "Succeeded");
+        let (status, headers, _) = emu
+            .call(
+                "DELETE",
+                &emu.api_at(&compute_path("rg1", kind, "src1"), COMPUTE_API),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let monitor = headers["location"].to_str().expect("header").to_string();
+        let (status, _, _) = emu.call("GET", &monitor, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{kind}");
+    }
+}

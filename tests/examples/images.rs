@@ -57,18 +57,6 @@ pub const EXAMPLE_LIMITS: &[(&str, u16, &str, &str)] = &[
         "properties.storageProfile.dataDiskImages",
         "the emulator holds no virtual machines: a VM source is taken on trust with an OS disk of --default-source-size-gb and no data disks, so the data disk Azure read from the VM cannot appear",
     ),
-    (
-        "GalleryImageVersion_Update",
-        200,
-        "properties.publishingProfile.targetRegions[0].encryption",
-        "KNOWN EMULATOR GAP (reported): a PATCH that lists an existing region without its encryption drops the stored encryption; the example keeps it",
-    ),
-    (
-        "GalleryImageVersion_Update_WithoutSourceId",
-        200,
-        "properties.publishingProfile.targetRegions[0].encryption",
-        "KNOWN EMULATOR GAP (reported): a PATCH that lists an existing region without its encryption drops the stored encryption; the example keeps it",
-    ),
 ];
 
 /// What of an example version (`expected`, the body of `status`) is not
