@@ -1,1 +1,1036 @@
-fn main() {}
+//! `cargo bench --bench http [-- --quick]`: the real release binary on its
+//! default SQLite store (cold start, RSS, gallery GET/create throughput, list
+//! vs get latency) next to a bare axum + sqlx SQLite handler with the same
+//! durability settings, the floor of HTTP plus a durable store on this machine.
+//! The load generator runs in this process; what each number means is in
+//! BENCHMARKS.md.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gallery-emulator");
+const SUB: &str = "00000000-0000-0000-0000-000000000001";
+const API: &str = "2026-03-03";
+/// A gallery as a client would create it.
+const GALLERY_BODY: &str = r#"{"location":"westus","tags":{"env":"bench","team":"images"},"properties":{"description":"Images built by the nightly pipeline"}}"#;
+/// Quota for the throughput servers: high enough never to refuse a create.
+const UNLIMITED_QUOTA: &str = "100000000";
+/// Resource groups the 10,000 galleries are spread over.
+const GROUPS: usize = 10;
+/// Galleries (and bare documents) that GET points cycle through.
+const GET_SET: usize = 100;
+
+// ---- options ----------------------------------------------------------------
+
+struct Opts {
+    quick: bool,
+    cold_runs: usize,
+    galleries: usize,
+    runs: usize,
+    warmup: Duration,
+    duration: Duration,
+    list_samples: usize,
+    keep: bool,
+    /// Let the bare handler's inserts collide on SQLite's write lock (its busy
+    /// handler sleeps) instead of queueing in-process as the emulator's writes do.
+    bare_no_writer_lock: bool,
+}
+
+impl Opts {
+    fn parse() -> Opts {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut o = if quick {
+            Opts {
+                quick,
+                cold_runs: 5,
+                galleries: 1_000,
+                runs: 1,
+                warmup: Duration::from_millis(250),
+                duration: Duration::from_secs(1),
+                list_samples: 50,
+                keep: false,
+                bare_no_writer_lock: false,
+            }
+        } else {
+            Opts {
+                quick,
+                cold_runs: 20,
+                galleries: 10_000,
+                runs: 3,
+                warmup: Duration::from_secs(1),
+                duration: Duration::from_secs(5),
+                list_samples: 300,
+                keep: false,
+                bare_no_writer_lock: false,
+            }
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = |name: &str| -> f64 {
+                it.next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("{name} needs a number"))
+            };
+            match a.as_str() {
+                "--cold-runs" => o.cold_runs = value(a) as usize,
+                "--galleries" => o.galleries = value(a) as usize,
+                "--runs" => o.runs = value(a) as usize,
+                "--warmup" => o.warmup = Duration::from_secs_f64(value(a)),
+                "--duration" => o.duration = Duration::from_secs_f64(value(a)),
+                "--list-samples" => o.list_samples = value(a) as usize,
+                "--keep" => o.keep = true,
+                "--bare-no-writer-lock" => o.bare_no_writer_lock = true,
+                // `cargo bench` passes --bench; a filter word means nothing here.
+                _ => {}
+            }
+        }
+        assert!(
+            o.cold_runs > 0 && o.runs > 0 && o.list_samples > 0 && o.galleries >= GET_SET,
+            "counts must be positive and --galleries at least {GET_SET}"
+        );
+        o
+    }
+}
+
+fn fresh_dir(label: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "gallery-emulator-bench-{label}-{}",
+        uuid::Uuid::new_v4()
+    ))
+}
+
+// ---- the emulator process -----------------------------------------------------
+
+struct Emulator {
+    child: Child,
+    addr: SocketAddr,
+    dir: PathBuf,
+    /// Held so the emulator never writes into a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Emulator {
+    /// Spawns the binary on `dir` and returns it with the instant it was
+    /// spawned, once it has printed its listening line.
+    fn spawn(dir: &Path, extra: &[&str]) -> (Emulator, Instant) {
+        let started = Instant::now();
+        let mut child = Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .env_remove("GALLERY_EMULATOR_TIMING")
+            .env_remove("GALLERY_EMULATOR_PAGE_SIZE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn gallery-emulator");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        let emulator = Emulator {
+            child,
+            addr,
+            dir: dir.to_path_buf(),
+            _stdout: stdout,
+        };
+        (emulator, started)
+    }
+
+    /// Spawns and waits for the first 200 from the readiness probe; returns
+    /// the time from spawn to that 200 and from spawn to the listening line.
+    fn start(dir: &Path, extra: &[&str]) -> (Emulator, Duration, Duration) {
+        let (emulator, started) = Emulator::spawn(dir, extra);
+        let listening = started.elapsed();
+        let deadline = started + Duration::from_secs(30);
+        while !ready_once(emulator.addr) {
+            assert!(Instant::now() < deadline, "the emulator never became ready");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let took = started.elapsed();
+        (emulator, took, listening)
+    }
+
+    fn rss_kib(&self) -> u64 {
+        rss_kib(self.child.id())
+    }
+
+    fn wal_bytes(&self) -> u64 {
+        file_len(&self.dir.join("gallery-emulator.db-wal"))
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One blocking `GET /_emulator/ready` on a fresh connection: true on a 200.
+fn ready_once(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return false;
+    };
+    let _ = stream.set_nodelay(true);
+    let request =
+        format!("GET /_emulator/ready HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    response.starts_with(b"HTTP/1.1 200")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn gallery_path(rg: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{name}?api-version={API}"
+    )
+}
+
+fn list_path() -> String {
+    format!("/subscriptions/{SUB}/providers/Microsoft.Compute/galleries?api-version={API}")
+}
+
+// ---- the bare handler ----------------------------------------------------------
+
+/// axum + sqlx SQLite in this process on its own runtime (as many worker
+/// threads as the emulator's), one JSON document per request, nothing else.
+struct Bare {
+    addr: SocketAddr,
+    dir: PathBuf,
+    pool: sqlx::SqlitePool,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Bare {
+    fn start(dir: &Path, doc: &str, writer_lock: bool) -> Bare {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("bare runtime");
+        let dir = dir.to_path_buf();
+        let (addr, pool) = runtime.block_on(async {
+            std::fs::create_dir_all(&dir).expect("bare data dir");
+            // The emulator's settings (src/store/sqlite.rs): WAL, full fsync, pool of 4.
+            let options = SqliteConnectOptions::new()
+                .filename(dir.join("bare.db"))
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(false);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .min_connections(1)
+                .connect_with(options)
+                .await
+                .expect("open bare.db");
+            sqlx::query("CREATE TABLE docs (key TEXT NOT NULL PRIMARY KEY, body TEXT NOT NULL)")
+                .execute(&pool)
+                .await
+                .expect("create docs");
+            for i in 0..GET_SET {
+                sqlx::query("INSERT INTO docs (key, body) VALUES ($1, $2)")
+                    .bind(format!("get{i}"))
+                    .bind(doc)
+                    .execute(&pool)
+                    .await
+                    .expect("seed docs");
+            }
+            let state = BareState {
+                pool: pool.clone(),
+                writer: writer_lock.then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            };
+            let app = axum::Router::new()
+                .route("/docs/{key}", axum::routing::get(bare_get).put(bare_put))
+                .with_state(state);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind bare");
+            let addr = listener.local_addr().expect("bare addr");
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            (addr, pool)
+        });
+        Bare {
+            addr,
+            dir,
+            pool,
+            runtime: Some(runtime),
+        }
+    }
+
+    fn wal_bytes(&self) -> u64 {
+        file_len(&self.dir.join("bare.db-wal"))
+    }
+}
+
+impl Drop for Bare {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.block_on(self.pool.close());
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct BareState {
+    pool: sqlx::SqlitePool,
+    /// Writers queue here for SQLite's one write lock, as the emulator's store
+    /// does (src/store/sqlite.rs), rather than sleep in SQLite's busy handler.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+async fn bare_get(State(state): State<BareState>, UrlPath(key): UrlPath<String>) -> Response {
+    match sqlx::query_scalar::<_, String>("SELECT body FROM docs WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&state.pool)
+        .await
+    {
+        Ok(Some(body)) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Parses the document, stores it in its own durable transaction and echoes
+/// it. `execute` without RETURNING, so no statement is left unfinished and the
+/// WAL can checkpoint (the pitfall in performance.md).
+async fn bare_put(
+    State(state): State<BareState>,
+    UrlPath(key): UrlPath<String>,
+    axum::Json(doc): axum::Json<serde_json::Value>,
+) -> Response {
+    let body = doc.to_string();
+    let _turn = match &state.writer {
+        Some(writer) => Some(writer.lock().await),
+        None => None,
+    };
+    match sqlx::query("INSERT INTO docs (key, body) VALUES ($1, $2)")
+        .bind(key)
+        .bind(&body)
+        .execute(&state.pool)
+        .await
+    {
+        Ok(_) => (
+            StatusCode::CREATED,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+// ---- the load generator ----------------------------------------------------------
+
+struct Req {
+    method: Method,
+    path: String,
+    body: Bytes,
+    expect: StatusCode,
+}
+
+/// The request client `worker` sends as its `seq`-th.
+type MakeReq = Arc<dyn Fn(usize, u64) -> Req + Send + Sync>;
+
+struct Client {
+    sender: SendRequest<Full<Bytes>>,
+    host: String,
+}
+
+impl Client {
+    /// One keep-alive HTTP/1.1 connection.
+    async fn connect(addr: SocketAddr) -> Client {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Client {
+            sender,
+            host: addr.to_string(),
+        }
+    }
+
+    async fn send(&mut self, method: Method, path: &str, body: Bytes) -> (StatusCode, Bytes) {
+        self.sender.ready().await.expect("connection usable");
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, &self.host);
+        if !body.is_empty() {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = builder.body(Full::new(body)).expect("request");
+        let response = self.sender.send_request(request).await.expect("response");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("response body")
+            .to_bytes();
+        (status, bytes)
+    }
+
+    async fn call(&mut self, req: &Req) -> Bytes {
+        let (status, body) = self
+            .send(req.method.clone(), &req.path, req.body.clone())
+            .await;
+        assert_eq!(
+            status,
+            req.expect,
+            "{} {} answered {status}: {}",
+            req.method,
+            req.path,
+            String::from_utf8_lossy(&body)
+        );
+        body
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Point {
+    rps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    /// CPU the load generator used, in cores (its thread's CPU time over wall time).
+    client_cores: f64,
+}
+
+/// CPU time of the calling thread, from /proc (clock ticks of 10 ms).
+fn thread_cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn percentile(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    f64::from(sorted[i])
+}
+
+/// Closed loop: `concurrency` connections each send the next request as soon
+/// as the last answer is read. Throughput counts the answers completed within
+/// the measured window; latencies are of the requests sent and answered in it.
+async fn load(
+    addr: SocketAddr,
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+    make: MakeReq,
+) -> Point {
+    // The current-thread runtime runs every client task on this thread.
+    let cpu_before = thread_cpu_secs();
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let end = measure_from + duration;
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(addr).await;
+            let mut latencies: Vec<u32> = Vec::with_capacity(1 << 16);
+            let mut completed = 0usize;
+            let mut seq = 0u64;
+            while Instant::now() < end {
+                let req = make(worker, seq);
+                seq += 1;
+                let sent = Instant::now();
+                client.call(&req).await;
+                let done = Instant::now();
+                if done >= measure_from && done <= end {
+                    completed += 1;
+                    if sent >= measure_from {
+                        latencies
+                            .push(u32::try_from((done - sent).as_micros()).unwrap_or(u32::MAX));
+                    }
+                }
+            }
+            (completed, latencies)
+        }));
+    }
+    let (mut completed, mut all) = (0, Vec::new());
+    for task in tasks {
+        let (n, latencies) = task.await.expect("load task");
+        completed += n;
+        all.extend(latencies);
+    }
+    all.sort_unstable();
+    Point {
+        rps: completed as f64 / duration.as_secs_f64(),
+        p50_us: percentile(&all, 0.5),
+        p99_us: percentile(&all, 0.99),
+        client_cores: (thread_cpu_secs() - cpu_before) / start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Sends every request of `reqs` once, over `concurrency` connections.
+async fn send_all(addr: SocketAddr, concurrency: usize, reqs: Vec<Req>) {
+    let reqs = Arc::new(reqs);
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let reqs = reqs.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut client = Client::connect(addr).await;
+            for req in reqs.iter().skip(worker).step_by(concurrency) {
+                client.call(req).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("create task");
+    }
+}
+
+fn put_gallery(rg: &str, name: &str) -> Req {
+    Req {
+        method: Method::PUT,
+        path: gallery_path(rg, name),
+        body: Bytes::from_static(GALLERY_BODY.as_bytes()),
+        expect: StatusCode::CREATED,
+    }
+}
+
+fn get(path: String) -> Req {
+    Req {
+        method: Method::GET,
+        path,
+        body: Bytes::new(),
+        expect: StatusCode::OK,
+    }
+}
+
+// ---- what a run measures ------------------------------------------------------------
+
+/// The four throughput points of one server, in the order they run.
+const POINTS: [(&str, usize); 4] = [("get", 1), ("get", 32), ("create", 1), ("create", 32)];
+
+#[derive(Default)]
+struct Round {
+    points: HashMap<(&'static str, usize), Point>,
+    wal_after: u64,
+    rss_after_kib: u64,
+}
+
+fn emulator_round(
+    driver: &tokio::runtime::Runtime,
+    o: &Opts,
+    round: usize,
+    sample: &mut Option<Bytes>,
+) -> Round {
+    let dir = fresh_dir("tput");
+    let (emu, _, _) = Emulator::start(&dir, &["--gallery-quota", UNLIMITED_QUOTA]);
+    let addr = emu.addr;
+    let mut r = Round::default();
+    driver.block_on(async {
+        let seed = (0..GET_SET)
+            .map(|i| put_gallery(&format!("get-rg{}", i % 4), &format!("get{i}")))
+            .collect();
+        send_all(addr, 8, seed).await;
+        if sample.is_none() {
+            let mut client = Client::connect(addr).await;
+            *sample = Some(client.call(&get(gallery_path("get-rg0", "get0"))).await);
+        }
+        for (what, c) in POINTS {
+            let make: MakeReq = match what {
+                "get" => Arc::new(|w, seq| {
+                    let i = (w as u64 * 7 + seq) as usize % GET_SET;
+                    get(gallery_path(
+                        &format!("get-rg{}", i % 4),
+                        &format!("get{i}"),
+                    ))
+                }),
+                _ => Arc::new(move |w, seq| {
+                    put_gallery(
+                        &format!("put-rg{}", seq % 4),
+                        &format!("r{round}c{c}w{w}n{seq}"),
+                    )
+                }),
+            };
+            let p = load(addr, c, o.warmup, o.duration, make).await;
+            eprintln!(
+                "  emulator {what:<6} c{c:<2}: {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  generator {:.2} cores",
+                p.rps, p.p50_us, p.p99_us, p.client_cores
+            );
+            r.points.insert((what, c), p);
+        }
+    });
+    r.wal_after = emu.wal_bytes();
+    r.rss_after_kib = emu.rss_kib();
+    drop(emu);
+    cleanup(o, &dir);
+    r
+}
+
+fn bare_round(driver: &tokio::runtime::Runtime, o: &Opts, round: usize, doc: &Bytes) -> Round {
+    let dir = fresh_dir("bare");
+    let doc_str = std::str::from_utf8(doc).expect("utf-8 document");
+    let bare = Bare::start(&dir, doc_str, !o.bare_no_writer_lock);
+    let addr = bare.addr;
+    let mut r = Round::default();
+    driver.block_on(async {
+        for (what, c) in POINTS {
+            let make: MakeReq = match what {
+                "get" => Arc::new(|w, seq| {
+                    let i = (w as u64 * 7 + seq) as usize % GET_SET;
+                    get(format!("/docs/get{i}"))
+                }),
+                _ => {
+                    let doc = doc.clone();
+                    Arc::new(move |w, seq| Req {
+                        method: Method::PUT,
+                        path: format!("/docs/r{round}c{c}w{w}n{seq}"),
+                        body: doc.clone(),
+                        expect: StatusCode::CREATED,
+                    })
+                }
+            };
+            let p = load(addr, c, o.warmup, o.duration, make).await;
+            eprintln!(
+                "  bare     {what:<6} c{c:<2}: {:>9.0} req/s  p50 {:>7.0} µs  p99 {:>7.0} µs  generator {:.2} cores",
+                p.rps, p.p50_us, p.p99_us, p.client_cores
+            );
+            r.points.insert((what, c), p);
+        }
+    });
+    r.wal_after = bare.wal_bytes();
+    drop(bare);
+    cleanup(o, &dir);
+    r
+}
+
+struct Scale {
+    idle_rss_kib: u64,
+    full_rss_kib: u64,
+    create_secs: f64,
+    list_p50_us: f64,
+    get_p50_us: f64,
+    list_bytes: usize,
+    list_items: usize,
+    wal_bytes: u64,
+    db_bytes: u64,
+    dir: PathBuf,
+}
+
+/// Idle RSS, then `galleries` creates over GROUPS resource groups, RSS again,
+/// and the first list page against a single GET, sampled alternately.
+fn scale(driver: &tokio::runtime::Runtime, o: &Opts) -> Scale {
+    let dir = fresh_dir("scale");
+    let (emu, _, _) = Emulator::start(&dir, &["--gallery-quota", "100000"]);
+    let addr = emu.addr;
+    let (idle_rss_kib, create_secs) = driver.block_on(async {
+        let mut client = Client::connect(addr).await;
+        client.call(&get("/_emulator/ready".into())).await;
+        client.call(&put_gallery("rg0", "idle0")).await;
+        client.call(&get(gallery_path("rg0", "idle0"))).await;
+        client.call(&get(list_path())).await;
+        drop(client);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let idle = emu.rss_kib();
+        let reqs = (1..o.galleries)
+            .map(|i| put_gallery(&format!("rg{}", i % GROUPS), &format!("g{i:05}")))
+            .collect();
+        let started = Instant::now();
+        send_all(addr, 32, reqs).await;
+        (idle, started.elapsed().as_secs_f64())
+    });
+    let full_rss_kib = emu.rss_kib();
+    let (list_p50_us, get_p50_us, list_bytes, list_items) = driver.block_on(async {
+        let mut client = Client::connect(addr).await;
+        let list = get(list_path());
+        let single = get(gallery_path("rg7", "g00007"));
+        let first = client.call(&list).await;
+        let page: serde_json::Value = serde_json::from_slice(&first).expect("list JSON");
+        let items = page["value"].as_array().map_or(0, Vec::len);
+        assert!(
+            page["nextLink"].is_string(),
+            "the first page of {} galleries has no nextLink",
+            o.galleries
+        );
+        let (mut lists, mut gets) = (Vec::new(), Vec::new());
+        for i in 0..o.list_samples + 10 {
+            let t = Instant::now();
+            client.call(&list).await;
+            let l = t.elapsed();
+            let t = Instant::now();
+            client.call(&single).await;
+            let g = t.elapsed();
+            if i >= 10 {
+                lists.push(l.as_micros() as u32);
+                gets.push(g.as_micros() as u32);
+            }
+        }
+        lists.sort_unstable();
+        gets.sort_unstable();
+        (
+            percentile(&lists, 0.5),
+            percentile(&gets, 0.5),
+            first.len(),
+            items,
+        )
+    });
+    let s = Scale {
+        idle_rss_kib,
+        full_rss_kib,
+        create_secs,
+        list_p50_us,
+        get_p50_us,
+        list_bytes,
+        list_items,
+        wal_bytes: emu.wal_bytes(),
+        db_bytes: file_len(&dir.join("gallery-emulator.db")),
+        dir,
+    };
+    drop(emu);
+    s
+}
+
+// ---- reporting ----------------------------------------------------------------------------
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+fn median_point(rounds: &[Round], key: (&'static str, usize)) -> Point {
+    let pick = |f: fn(&Point) -> f64| median(rounds.iter().map(|r| f(&r.points[&key])).collect());
+    Point {
+        rps: pick(|p| p.rps),
+        p50_us: pick(|p| p.p50_us),
+        p99_us: pick(|p| p.p99_us),
+        client_cores: pick(|p| p.client_cores),
+    }
+}
+
+fn ms(d: f64) -> String {
+    format!("{d:.1} ms")
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+fn cleanup(o: &Opts, dir: &Path) {
+    if !o.keep {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let tmp = std::env::temp_dir();
+    let fs = std::fs::read_to_string("/proc/mounts")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.len() > 2 && tmp.starts_with(f[1])).then(|| (f[1].len(), f[2].to_string()))
+                })
+                .max()
+                .map(|(_, fs)| fs)
+        })
+        .unwrap_or_default();
+    format!(
+        "{cores} cores ({cpu}), Linux {}, data dirs in {} ({fs})",
+        kernel.trim(),
+        tmp.display()
+    )
+}
+
+/// The commit benchmarked, and whether src/ or migrations/ differ from it.
+fn revision() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(commit) => {
+            let dirty = git(&[
+                "status",
+                "--porcelain",
+                "--",
+                "src",
+                "migrations",
+                "Cargo.toml",
+                "Cargo.lock",
+            ])
+            .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{commit} with uncommitted changes in src/, migrations/ or Cargo files")
+            } else {
+                commit
+            }
+        }
+        None => "unknown (no git)".to_string(),
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+fn main() {
+    let o = Opts::parse();
+    let load_before = loadavg();
+    let driver = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("load generator runtime");
+
+    eprintln!("cold start on fresh data dirs ({} runs)", o.cold_runs);
+    let (mut fresh, mut fresh_line) = (Vec::new(), Vec::new());
+    for _ in 0..o.cold_runs {
+        let dir = fresh_dir("cold");
+        let (emu, took, line) = Emulator::start(&dir, &[]);
+        drop(emu);
+        cleanup(&o, &dir);
+        fresh.push(took.as_secs_f64() * 1e3);
+        fresh_line.push(line.as_secs_f64() * 1e3);
+    }
+
+    eprintln!("{} galleries: RSS and first list page", o.galleries);
+    let s = scale(&driver, &o);
+
+    eprintln!(
+        "cold start on the data dir holding {} galleries ({} runs)",
+        o.galleries, o.cold_runs
+    );
+    let (mut existing, mut existing_line) = (Vec::new(), Vec::new());
+    for _ in 0..o.cold_runs {
+        let (emu, took, line) = Emulator::start(&s.dir, &["--gallery-quota", "100000"]);
+        drop(emu);
+        existing.push(took.as_secs_f64() * 1e3);
+        existing_line.push(line.as_secs_f64() * 1e3);
+    }
+    cleanup(&o, &s.dir);
+
+    let mut emu_rounds = Vec::new();
+    let mut bare_rounds = Vec::new();
+    let mut sample = None;
+    for round in 0..o.runs {
+        eprintln!("throughput round {} of {}", round + 1, o.runs);
+        emu_rounds.push(emulator_round(&driver, &o, round, &mut sample));
+        let doc = sample.clone().expect("a gallery GET body");
+        bare_rounds.push(bare_round(&driver, &o, round, &doc));
+    }
+    let doc_len = sample.map_or(0, |d| d.len());
+
+    // ---- the report (stdout, markdown) ----
+    let fresh_ms = median(fresh.clone());
+    let existing_ms = median(existing.clone());
+    let minmax = |xs: &[f64]| {
+        let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().copied().fold(0.0, f64::max);
+        format!("{lo:.1}–{hi:.1}")
+    };
+    let kind = if o.quick {
+        "QUICK RUN (not the full benchmark)"
+    } else {
+        "full run"
+    };
+    println!("\n## gallery-emulator benchmark: {kind}\n");
+    println!("- machine: {}", machine());
+    println!("- source: {}", revision());
+    println!(
+        "- load average before / after: {load_before} / {}",
+        loadavg()
+    );
+    println!(
+        "- cold start runs: {}; galleries: {} over {GROUPS} resource groups; throughput: {} run(s) × (warm-up {:.2} s + {:.2} s) per point; list samples: {}",
+        o.cold_runs,
+        o.galleries,
+        o.runs,
+        o.warmup.as_secs_f64(),
+        o.duration.as_secs_f64(),
+        o.list_samples
+    );
+    println!("- gallery document (GET body, also the bare handler's document): {doc_len} bytes");
+    println!(
+        "- load generator: in the bench process, one thread, keep-alive HTTP/1.1, shares the cores with the server"
+    );
+    println!(
+        "- bare handler inserts: {}\n",
+        if o.bare_no_writer_lock {
+            "straight to the pool (they collide on SQLite's write lock)"
+        } else {
+            "queued on an in-process lock, as the emulator's writes are"
+        }
+    );
+
+    println!("| measure | gallery-emulator | reference | ratio | target | |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| cold start, fresh data dir (median; min–max) | {} ({} ms) | listening line at {} | | ≤ 20 ms | {} |",
+        ms(fresh_ms),
+        minmax(&fresh),
+        ms(median(fresh_line)),
+        verdict(fresh_ms <= 20.0)
+    );
+    println!(
+        "| cold start, data dir with {} galleries (median; min–max) | {} ({} ms) | listening line at {} | | ≤ 20 ms | {} |",
+        o.galleries,
+        ms(existing_ms),
+        minmax(&existing),
+        ms(median(existing_line)),
+        verdict(existing_ms <= 20.0)
+    );
+    println!(
+        "| idle RSS (VmRSS) | {} | | | ≤ 15 MB | {} |",
+        mib(s.idle_rss_kib),
+        verdict(s.idle_rss_kib as f64 / 1024.0 <= 15.0)
+    );
+    println!(
+        "| RSS after {} galleries | {} | | | | |",
+        o.galleries,
+        mib(s.full_rss_kib)
+    );
+    for (what, c) in POINTS {
+        let e = median_point(&emu_rounds, (what, c));
+        let b = median_point(&bare_rounds, (what, c));
+        let ratio = e.rps / b.rps;
+        let (label, target) = match what {
+            "get" => ("GET gallery", 0.60),
+            _ => ("PUT (create) gallery", 0.50),
+        };
+        println!(
+            "| {label}, c{c}: req/s (p50) | {:.0} /s ({:.0} µs) | bare {} {:.0} /s ({:.0} µs) | {:.0}% | ≥ {:.0}% | {} |",
+            e.rps,
+            e.p50_us,
+            if what == "get" { "read" } else { "insert" },
+            b.rps,
+            b.p50_us,
+            ratio * 100.0,
+            target * 100.0,
+            verdict(ratio >= target)
+        );
+    }
+    let list_ratio = s.list_p50_us / s.get_p50_us;
+    println!(
+        "| first list page ({} of {} galleries, {} bytes), p50 | {:.0} µs | single GET {:.0} µs | {:.1}× | ≤ 3× | {} |",
+        s.list_items,
+        o.galleries,
+        s.list_bytes,
+        s.list_p50_us,
+        s.get_p50_us,
+        list_ratio,
+        verdict(list_ratio <= 3.0)
+    );
+
+    println!("\n### Details\n");
+    println!(
+        "| point | emulator req/s | p50 | p99 | generator CPU | bare req/s | p50 | p99 | generator CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (what, c) in POINTS {
+        let e = median_point(&emu_rounds, (what, c));
+        let b = median_point(&bare_rounds, (what, c));
+        println!(
+            "| {what} c{c} | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores |",
+            e.rps, e.p50_us, e.p99_us, e.client_cores, b.rps, b.p50_us, b.p99_us, b.client_cores
+        );
+    }
+    println!();
+    println!(
+        "- creating {} galleries at c32 took {:.2} s ({:.0} /s); then gallery-emulator.db {:.1} MiB, -wal {:.1} MiB",
+        o.galleries - 1,
+        s.create_secs,
+        (o.galleries - 1) as f64 / s.create_secs,
+        s.db_bytes as f64 / 1048576.0,
+        s.wal_bytes as f64 / 1048576.0
+    );
+    let max_wal =
+        |rs: &[Round]| rs.iter().map(|r| r.wal_after).max().unwrap_or(0) as f64 / 1048576.0;
+    println!(
+        "- WAL after a throughput round (largest): emulator {:.1} MiB, bare {:.1} MiB (a WAL that keeps growing means a checkpoint is starved)",
+        max_wal(&emu_rounds),
+        max_wal(&bare_rounds)
+    );
+    println!(
+        "- emulator RSS after a throughput round (largest): {}",
+        mib(emu_rounds
+            .iter()
+            .map(|r| r.rss_after_kib)
+            .max()
+            .unwrap_or(0))
+    );
+}

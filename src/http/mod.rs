@@ -156,18 +156,25 @@ pub fn fresh_id() -> String {
 /// The paging side of a list request: where to continue, and how to link on.
 pub struct Listing {
     pub page: crate::store::PageRequest,
-    secret: Vec<u8>,
+    /// Read only when a token is read or made.
+    secret: Option<Vec<u8>>,
     path: String,
+    store: std::sync::Arc<dyn crate::store::Store>,
 }
 
 impl Listing {
     /// Reads `$skiptoken` from the request, refusing a token this list did not issue.
     pub async fn of(state: &AppState, uri: &Uri) -> Result<Self, ArmError> {
-        let secret = state.store.paging_secret().await?;
         let query = crate::arm::query::Query::parse(uri.query());
-        let after = match query.get("$skiptoken") {
-            Some(token) => Some(crate::arm::paging::read_token(&secret, uri.path(), token)?),
-            None => None,
+        let (after, secret) = match query.get("$skiptoken") {
+            Some(token) => {
+                let secret = state.store.paging_secret().await?;
+                (
+                    Some(crate::arm::paging::read_token(&secret, uri.path(), token)?),
+                    Some(secret),
+                )
+            }
+            None => (None, None),
         };
         Ok(Listing {
             page: crate::store::PageRequest {
@@ -176,25 +183,38 @@ impl Listing {
             },
             secret,
             path: uri.path().to_string(),
+            store: state.store.clone(),
         })
     }
 
     /// The `{"value","nextLink"}` response of a page.
-    pub fn respond<T: serde::Serialize>(
+    pub async fn respond<T: serde::Serialize>(
         &self,
         items: &[T],
         next: Option<String>,
         base_url: &str,
         api_version: &str,
-    ) -> Response {
-        let next_link = next.map(|after| {
-            let token = crate::arm::paging::make_token(&self.secret, &self.path, &after);
-            crate::arm::paging::next_link(base_url, &self.path, api_version, &token)
-        });
-        axum::Json(crate::arm::paging::Page {
+    ) -> Result<Response, ArmError> {
+        let next_link = match next {
+            None => None,
+            Some(after) => {
+                let secret = match &self.secret {
+                    Some(secret) => secret.clone(),
+                    None => self.store.paging_secret().await?,
+                };
+                let token = crate::arm::paging::make_token(&secret, &self.path, &after);
+                Some(crate::arm::paging::next_link(
+                    base_url,
+                    &self.path,
+                    api_version,
+                    &token,
+                ))
+            }
+        };
+        Ok(axum::Json(crate::arm::paging::Page {
             value: items,
             next_link,
         })
-        .into_response()
+        .into_response())
     }
 }

@@ -314,5 +314,7 @@ pub async fn resource_groups_list(
         .iter()
         .map(render)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(listing.respond(&items, page.next, &base, api.as_str()))
+    listing
+        .respond(&items, page.next, &base, api.as_str())
+        .await
 }

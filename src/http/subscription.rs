@@ -72,7 +72,9 @@ pub async fn subscriptions_list(
     let listing = super::Listing::of(&state, &uri).await?;
     let page = state.store.list_subscriptions(&listing.page).await?;
     let items: Vec<Value> = page.items.iter().map(render).collect();
-    Ok(listing.respond(&items, page.next, &base, api.as_str()))
+    listing
+        .respond(&items, page.next, &base, api.as_str())
+        .await
 }
 
 /// Subscriptions_Get

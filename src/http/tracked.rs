@@ -370,7 +370,9 @@ pub async fn list<T: Tracked>(
         .zip(&models)
         .map(|(r, m)| T::render(r, m, &r.provisioning_state, list_id(r)))
         .collect();
-    Ok(listing.respond(&items, page.next.clone(), base, api_version))
+    listing
+        .respond(&items, page.next.clone(), base, api_version)
+        .await
 }
 
 /// The id with the resource group segment upper-cased, as Azure lists galleries.

@@ -80,25 +80,26 @@ macro_rules! impl_store {
 
         type DbRow = <$db as sqlx::Database>::Row;
 
+        /// Reads a row of `record_columns!()` by position (lists read many).
         fn record_from(row: &DbRow) -> Result<Record, sqlx::Error> {
-            let unique_scope: Option<String> = row.try_get("unique_scope")?;
-            let unique_key: Option<String> = row.try_get("unique_key")?;
+            let unique_scope: Option<String> = row.try_get(9)?;
+            let unique_key: Option<String> = row.try_get(10)?;
             Ok(Record {
-                key: row.try_get("key")?,
-                id: row.try_get("id")?,
-                kind: row.try_get("kind")?,
-                parent_key: row.try_get("parent_key")?,
-                subscription_id: row.try_get("subscription_id")?,
-                resource_group: row.try_get("resource_group")?,
-                name: row.try_get("name")?,
-                location: row.try_get("location")?,
-                provisioning_state: row.try_get("provisioning_state")?,
+                key: row.try_get(0)?,
+                id: row.try_get(1)?,
+                kind: row.try_get(2)?,
+                parent_key: row.try_get(3)?,
+                subscription_id: row.try_get(4)?,
+                resource_group: row.try_get(5)?,
+                name: row.try_get(6)?,
+                location: row.try_get(7)?,
+                provisioning_state: row.try_get(8)?,
                 unique: unique_scope.zip(unique_key),
-                operation_id: row.try_get("operation_id")?,
-                body: row.try_get("body")?,
-                revision: row.try_get("revision")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
+                operation_id: row.try_get(11)?,
+                body: row.try_get(12)?,
+                revision: row.try_get(13)?,
+                created_at: row.try_get(14)?,
+                updated_at: row.try_get(15)?,
             })
         }
 
