@@ -87,7 +87,7 @@ impl VersionSet for Resources {
 pub struct ComputeResources;
 
 impl VersionSet for ComputeResources {
-    const TYPE_NAME: &'static str = "disks";
+    const TYPE_NAME: &'static str = "disks, snapshots and images";
     const VERSIONS: &'static [&'static str] = &[
         "2016-04-30-preview",
         "2017-03-30",
@@ -128,6 +128,9 @@ impl VersionSet for ComputeResources {
         "2024-11-01",
         "2025-01-02",
         "2025-04-01",
+        "2025-11-01",
+        "2026-03-02",
+        "2026-04-01",
     ];
 }
 

@@ -63,9 +63,26 @@ pub fn canonical_path(path: &str) -> Option<String> {
     (rewritten != path).then_some(rewritten)
 }
 
+/// Collapses repeated slashes (`//metadata/endpoints`, from a base URL that
+/// ends in `/`), as ARM's front door does.
+fn collapse_slashes(path: &str) -> Option<String> {
+    if !path.contains("//") {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
 /// Applies `canonical_path` to a request before it is routed.
 pub fn normalize(mut req: Request) -> Request {
-    if let Some(path) = canonical_path(req.uri().path()) {
+    let collapsed = collapse_slashes(req.uri().path());
+    let path = collapsed.as_deref().unwrap_or(req.uri().path());
+    if let Some(path) = canonical_path(path).or(collapsed.clone()) {
         let path_and_query = match req.uri().query() {
             Some(q) => format!("{path}?{q}"),
             None => path,
@@ -175,5 +192,10 @@ mod tests {
         );
         assert_eq!(canonical_path("/subscriptions/abc/resourceGroups/rg"), None);
         assert_eq!(canonical_path("/_emulator/health"), None);
+        assert_eq!(
+            collapse_slashes("//metadata//endpoints").as_deref(),
+            Some("/metadata/endpoints")
+        );
+        assert_eq!(collapse_slashes("/subscriptions/x"), None);
     }
 }

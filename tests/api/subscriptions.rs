@@ -154,3 +154,27 @@ async fn subscription_routes_check_their_own_api_versions() {
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn repeated_slashes_in_a_path_are_collapsed_as_arm_does() {
+    let emu = Emulator::start(&[]);
+    // az builds `{endpoint}/metadata/endpoints` from an endpoint ending in `/`.
+    let (status, _, body) = emu
+        .call(
+            "GET",
+            &emu.url("//metadata/endpoints?api-version=2022-09-01"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["resourceManager"].is_string(), "{body}");
+    let (status, _, body) = emu
+        .call(
+            "GET",
+            &emu.url("//subscriptions?api-version=2022-12-01"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["value"][0]["subscriptionId"], SUB);
+}

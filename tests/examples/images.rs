@@ -50,14 +50,12 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
 /// What cannot be replayed faithfully, or where the emulator is known to
 /// differ: (example, status or 0 for all, path, why). The path is not
 /// compared, and the replay's summary says why.
-pub const EXAMPLE_LIMITS: &[(&str, u16, &str, &str)] = &[
-    (
-        "GalleryImageVersion_Create_WithVmAsSource",
-        0,
-        "properties.storageProfile.dataDiskImages",
-        "the emulator holds no virtual machines: a VM source is taken on trust with an OS disk of --default-source-size-gb and no data disks, so the data disk Azure read from the VM cannot appear",
-    ),
-];
+pub const EXAMPLE_LIMITS: &[(&str, u16, &str, &str)] = &[(
+    "GalleryImageVersion_Create_WithVmAsSource",
+    0,
+    "properties.storageProfile.dataDiskImages",
+    "the emulator holds no virtual machines: a VM source is taken on trust with an OS disk of --default-source-size-gb and no data disks, so the data disk Azure read from the VM cannot appear",
+)];
 
 /// What of an example version (`expected`, the body of `status`) is not
 /// compared, and why: what only Azure can know, and where the example
