@@ -76,5 +76,8 @@ super::sql::impl_store!(
         operation_columns!()
     ),
     lock_shared = " FOR SHARE",
-    lock_exclusive = " FOR UPDATE"
+    lock_exclusive = " FOR UPDATE",
+    json_page_open = "COALESCE(json_agg(json_build_array(",
+    json_body = "body::json",
+    json_page_close = "), '[]'::json)::text"
 );

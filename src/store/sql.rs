@@ -69,8 +69,24 @@ macro_rules! impl_store {
         $db:ty,
         claim_sql = $claim_sql:expr,
         lock_shared = $shared:literal,
-        lock_exclusive = $exclusive:literal
+        lock_exclusive = $exclusive:literal,
+        json_page_open = $page_open:literal,
+        json_body = $json_body:literal,
+        json_page_close = $page_close:literal
     ) => {
+        /// The records `$inner` selects, ordered by `$order`, as one JSON array of rows.
+        macro_rules! json_page {
+            ($order:literal, $inner:literal) => {
+                concat!(
+                    "SELECT ", $page_open,
+                    "key, id, kind, parent_key, subscription_id, resource_group, name, location, \
+                     provisioning_state, unique_scope, unique_key, operation_id, ", $json_body,
+                    ", revision, created_at, updated_at) ORDER BY ", $order, $page_close,
+                    " AS page FROM (", $inner, ") AS t"
+                )
+            };
+        }
+
         use sqlx::Row as _;
         use $crate::store::sql::{insert_error, operation_columns, random_secret, record_columns};
         use $crate::store::{
@@ -101,6 +117,39 @@ macro_rules! impl_store {
                 created_at: row.try_get(14)?,
                 updated_at: row.try_get(15)?,
             })
+        }
+
+        /// A page of records that the database returned as one JSON array (one
+        /// row instead of one per record: lists are read in a single hop).
+        fn records_from_page(row: &DbRow) -> Result<Vec<Record>, StoreError> {
+            type Columns = (
+                String, String, String, String, String, String, String, String, String,
+                Option<String>, Option<String>, Option<String>,
+                Box<serde_json::value::RawValue>, i64, i64, i64,
+            );
+            let text: String = row.try_get(0)?;
+            let rows: Vec<Columns> = serde_json::from_str(&text)
+                .map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))?;
+            Ok(rows
+                .into_iter()
+                .map(|c| Record {
+                    key: c.0,
+                    id: c.1,
+                    kind: c.2,
+                    parent_key: c.3,
+                    subscription_id: c.4,
+                    resource_group: c.5,
+                    name: c.6,
+                    location: c.7,
+                    provisioning_state: c.8,
+                    unique: c.9.zip(c.10),
+                    operation_id: c.11,
+                    body: c.12.get().to_string(),
+                    revision: c.13,
+                    created_at: c.14,
+                    updated_at: c.15,
+                })
+                .collect())
         }
 
         fn operation_from(row: &DbRow) -> Result<OperationRecord, sqlx::Error> {
@@ -477,26 +526,26 @@ macro_rules! impl_store {
             async fn list(&self, scope: &ListScope, page: &PageRequest) -> Result<Page<Record>, StoreError> {
                 let (sql, first, kind) = match scope {
                     ListScope::Children { parent_key, kind } => (
-                        concat!("SELECT ", record_columns!(), " FROM resources \
-                                 WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        json_page!("key", "SELECT * FROM resources \
+                            WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
                         parent_key,
                         kind,
                     ),
                     ListScope::Subscription { subscription_id, kind } => (
-                        concat!("SELECT ", record_columns!(), " FROM resources \
-                                 WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        json_page!("key", "SELECT * FROM resources \
+                            WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
                         subscription_id,
                         kind,
                     ),
                 };
-                let rows = sqlx::query(sql)
+                let row = sqlx::query(sql)
                     .bind(first)
                     .bind(kind)
                     .bind(page.after.as_deref().unwrap_or(""))
                     .bind(page.limit + 1)
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await?;
-                let items = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
+                let items = records_from_page(&row)?;
                 Ok(page_of(items, page.limit, |r| r.key.clone()))
             }
 
@@ -506,16 +555,16 @@ macro_rules! impl_store {
                 scope: &str,
                 page: &PageRequest,
             ) -> Result<Page<Record>, StoreError> {
-                let rows = sqlx::query(concat!("SELECT ", record_columns!(), " FROM resources \
+                let row = sqlx::query(json_page!("unique_key DESC", "SELECT * FROM resources \
                          WHERE kind = $1 AND unique_scope = $2 AND unique_key IS NOT NULL \
                          AND ($3 IS NULL OR unique_key < $3) ORDER BY unique_key DESC LIMIT $4"))
                     .bind(kind)
                     .bind(scope)
                     .bind(page.after.as_deref())
                     .bind(page.limit + 1)
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await?;
-                let items = rows.iter().map(record_from).collect::<Result<Vec<_>, _>>()?;
+                let items = records_from_page(&row)?;
                 Ok(page_of(items, page.limit, |r| {
                     r.unique.as_ref().map(|u| u.1.clone()).unwrap_or_default()
                 }))

@@ -99,5 +99,8 @@ super::sql::impl_store!(
         operation_columns!()
     ),
     lock_shared = "",
-    lock_exclusive = ""
+    lock_exclusive = "",
+    json_page_open = "json_group_array(json_array(",
+    json_body = "json(body)",
+    json_page_close = ")"
 );
