@@ -203,9 +203,4 @@ impl Config {
              # az login --service-principal -u 11111111-1111-1111-1111-111111111111 -p any-secret --tenant {tenant}\n"
         )
     }
-
-    /// The defaults, as if started with no flags (for tests).
-    pub fn defaults() -> Self {
-        Config::parse_from(["gallery-emulator"])
-    }
 }

@@ -87,14 +87,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             &format!("{COMPUTE}/disks/{{name}}"),
             get(source::disks_get)
-                .put(source::disks_create_or_update)
+                .put(source::disk_create_or_update::<source::Disks>)
                 .delete(source::disks_delete),
         )
         .route(&format!("{COMPUTE}/snapshots"), get(source::snapshots_list_by_resource_group))
         .route(
             &format!("{COMPUTE}/snapshots/{{name}}"),
             get(source::snapshots_get)
-                .put(source::snapshots_create_or_update)
+                .put(source::disk_create_or_update::<source::Snapshots>)
                 .delete(source::snapshots_delete),
         )
         .route(&format!("{COMPUTE}/images"), get(source::images_list_by_resource_group))

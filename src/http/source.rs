@@ -323,8 +323,8 @@ fn disk_model(body: DiskBody, default_size_gb: i32) -> Result<(Option<String>, D
     ))
 }
 
-/// Disks_CreateOrUpdate
-pub async fn disks_create_or_update(
+/// Disks_CreateOrUpdate and Snapshots_CreateOrUpdate: the same body, `T` says which.
+pub async fn disk_create_or_update<T: Tracked<Model = Disk>>(
     State(state): State<AppState>,
     api: Api,
     ArmPath(path): SourcePath,
@@ -332,23 +332,9 @@ pub async fn disks_create_or_update(
     Extension(RequestId(operation_id)): Extension<RequestId>,
     ArmJson(body): ArmJson<DiskBody>,
 ) -> Result<Response, ArmError> {
-    let t = target::<Disks>(path)?;
+    let t = target::<T>(path)?;
     let (location, model) = disk_model(body, state.settings.default_source_size_gb)?;
-    put::<Disks>(&state, &t, &base, &api, &operation_id, location, model).await
-}
-
-/// Snapshots_CreateOrUpdate
-pub async fn snapshots_create_or_update(
-    State(state): State<AppState>,
-    api: Api,
-    ArmPath(path): SourcePath,
-    BaseUrl(base): BaseUrl,
-    Extension(RequestId(operation_id)): Extension<RequestId>,
-    ArmJson(body): ArmJson<DiskBody>,
-) -> Result<Response, ArmError> {
-    let t = target::<Snapshots>(path)?;
-    let (location, model) = disk_model(body, state.settings.default_source_size_gb)?;
-    put::<Snapshots>(&state, &t, &base, &api, &operation_id, location, model).await
+    put::<T>(&state, &t, &base, &api, &operation_id, location, model).await
 }
 
 /// Images_CreateOrUpdate (managed images)
