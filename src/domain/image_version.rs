@@ -467,7 +467,36 @@ pub fn create(
         )
     })?;
     validate_storage(&storage)?;
-    let p = request.publishing.unwrap_or_default();
+    let publishing = publish(request.publishing.unwrap_or_default(), home, now, limits)?;
+    let safety = request.safety.unwrap_or_default();
+    let version = ImageVersion {
+        publishing,
+        storage,
+        safety: SafetyProfile {
+            allow_deletion_of_replicated_locations: safety
+                .allow_deletion_of_replicated_locations
+                .unwrap_or(false),
+            block_deletion_before_end_of_life: safety
+                .block_deletion_before_end_of_life
+                .unwrap_or(false),
+        },
+        tags: request.tags,
+    };
+    if let Some(tags) = &version.tags {
+        tags::validate(tags)?;
+    }
+    Ok(version)
+}
+
+/// The publishing profile of a new version (image or application): storage
+/// settings, target regions with the home region, replica counts, defaults.
+/// Error targets name `galleryImageVersion.properties`; see `rebase`.
+pub fn publish(
+    p: PublishingRequest,
+    home: &str,
+    now: i64,
+    limits: Limits,
+) -> Result<Publishing, DomainError> {
     if p.storage_account_type.is_some() && p.storage_account_strategy.is_some() {
         return Err(invalid(
             "publishingProfile.storageAccountStrategy",
@@ -498,33 +527,35 @@ pub fn create(
             "EndOfLifeDate must be set to a future date.",
         ));
     }
-    let safety = request.safety.unwrap_or_default();
-    let version = ImageVersion {
-        publishing: Publishing {
-            target_regions,
-            replica_count,
-            exclude_from_latest: p.exclude_from_latest.unwrap_or(false),
-            published_date: now,
-            end_of_life_date: p.end_of_life_date,
-            storage_account_type,
-            replication_mode: p.replication_mode,
-            storage_account_strategy: strategy,
-        },
-        storage,
-        safety: SafetyProfile {
-            allow_deletion_of_replicated_locations: safety
-                .allow_deletion_of_replicated_locations
-                .unwrap_or(false),
-            block_deletion_before_end_of_life: safety
-                .block_deletion_before_end_of_life
-                .unwrap_or(false),
-        },
-        tags: request.tags,
+    Ok(Publishing {
+        target_regions,
+        replica_count,
+        exclude_from_latest: p.exclude_from_latest.unwrap_or(false),
+        published_date: now,
+        end_of_life_date: p.end_of_life_date,
+        storage_account_type,
+        replication_mode: p.replication_mode,
+        storage_account_strategy: strategy,
+    })
+}
+
+/// Moves an error's target from `galleryImageVersion.properties` to another
+/// artifact's properties (application versions share the publishing rules).
+pub fn rebase(e: DomainError, prefix: &str) -> DomainError {
+    let moved = |path: String| match path.strip_prefix(PREFIX) {
+        Some(rest) => format!("{prefix}{rest}"),
+        None => path,
     };
-    if let Some(tags) = &version.tags {
-        tags::validate(tags)?;
+    match e {
+        DomainError::InvalidParameter { target, message } => DomainError::InvalidParameter {
+            target: moved(target),
+            message,
+        },
+        DomainError::PropertyChangeNotAllowed { path } => {
+            DomainError::PropertyChangeNotAllowed { path: moved(path) }
+        }
+        other => other,
     }
-    Ok(version)
 }
 
 fn change_not_allowed(path: &str) -> DomainError {
@@ -548,93 +579,12 @@ pub fn update(
     }
     let mut next = stored.clone();
     if let Some(p) = request.publishing {
-        let held = &stored.publishing;
-        if p.storage_account_type
-            .is_some_and(|t| t != held.storage_account_type)
-        {
-            return Err(change_not_allowed("publishingProfile.storageAccountType"));
-        }
-        if p.replication_mode
-            .is_some_and(|m| Some(m) != held.replication_mode)
-        {
-            return Err(change_not_allowed("publishingProfile.replicationMode"));
-        }
-        if p.storage_account_strategy
-            .is_some_and(|s| Some(s) != held.storage_account_strategy)
-        {
-            return Err(change_not_allowed(
-                "publishingProfile.storageAccountStrategy",
-            ));
-        }
-        let replica_count = p.replica_count.unwrap_or(held.replica_count);
-        check_replicas(replica_count, "publishingProfile.replicaCount", limits)?;
-        if let Some(requested) = p.target_regions.as_deref() {
-            let regions = resolve_regions(
-                Some(requested),
-                home,
-                replica_count,
-                held.storage_account_type,
-                held.storage_account_strategy,
-                limits,
-            )?;
-            for region in &regions {
-                if let Some(old) = held.target_regions.iter().find(|r| r.name == region.name)
-                    && old.storage_account_type != region.storage_account_type
-                {
-                    return Err(change_not_allowed(
-                        "publishingProfile.targetRegions.storageAccountType",
-                    ));
-                }
-            }
-            let removed: Vec<&str> = held
-                .target_regions
-                .iter()
-                .filter(|old| !regions.iter().any(|r| r.name == old.name))
-                .map(|r| r.name.as_str())
-                .collect();
-            let allow = request
-                .safety
-                .as_ref()
-                .and_then(|s| s.allow_deletion_of_replicated_locations)
-                .unwrap_or(stored.safety.allow_deletion_of_replicated_locations);
-            if !removed.is_empty() && !allow {
-                return Err(DomainError::invalid(
-                    format!("{PREFIX}.publishingProfile.targetRegions"),
-                    format!(
-                        "Removing replicated regions '{}' is not allowed unless safetyProfile.allowDeletionOfReplicatedLocations is true.",
-                        removed.join(", ")
-                    ),
-                ));
-            }
-            // A region listed again without its encryption keeps the stored one.
-            let regions = regions
-                .into_iter()
-                .map(|mut region| {
-                    if region.encryption.is_none() {
-                        region.encryption = held
-                            .target_regions
-                            .iter()
-                            .find(|old| old.name == region.name)
-                            .and_then(|old| old.encryption.clone());
-                    }
-                    region
-                })
-                .collect();
-            next.publishing.target_regions = regions;
-        }
-        next.publishing.replica_count = replica_count;
-        if let Some(exclude) = p.exclude_from_latest {
-            next.publishing.exclude_from_latest = exclude;
-        }
-        if let Some(eol) = p.end_of_life_date {
-            if eol <= now {
-                return Err(invalid(
-                    "publishingProfile.endOfLifeDate",
-                    "EndOfLifeDate must be set to a future date.",
-                ));
-            }
-            next.publishing.end_of_life_date = Some(eol);
-        }
+        let allow = request
+            .safety
+            .as_ref()
+            .and_then(|s| s.allow_deletion_of_replicated_locations)
+            .unwrap_or(stored.safety.allow_deletion_of_replicated_locations);
+        next.publishing = republish(&stored.publishing, p, allow, home, now, limits)?;
     }
     if let Some(s) = request.safety {
         if let Some(v) = s.allow_deletion_of_replicated_locations {
@@ -647,6 +597,102 @@ pub fn update(
     if let Some(tags) = request.tags {
         tags::validate(&tags)?;
         next.tags = Some(tags);
+    }
+    Ok(next)
+}
+
+/// An update of a publishing profile: regions added, removed (only with
+/// `allow_deletion`) or re-counted, exclusion and end of life; the storage
+/// settings are fixed.
+pub fn republish(
+    held: &Publishing,
+    p: PublishingRequest,
+    allow_deletion: bool,
+    home: &str,
+    now: i64,
+    limits: Limits,
+) -> Result<Publishing, DomainError> {
+    let mut next = held.clone();
+    if p.storage_account_type
+        .is_some_and(|t| t != held.storage_account_type)
+    {
+        return Err(change_not_allowed("publishingProfile.storageAccountType"));
+    }
+    if p.replication_mode
+        .is_some_and(|m| Some(m) != held.replication_mode)
+    {
+        return Err(change_not_allowed("publishingProfile.replicationMode"));
+    }
+    if p.storage_account_strategy
+        .is_some_and(|s| Some(s) != held.storage_account_strategy)
+    {
+        return Err(change_not_allowed(
+            "publishingProfile.storageAccountStrategy",
+        ));
+    }
+    let replica_count = p.replica_count.unwrap_or(held.replica_count);
+    check_replicas(replica_count, "publishingProfile.replicaCount", limits)?;
+    if let Some(requested) = p.target_regions.as_deref() {
+        let regions = resolve_regions(
+            Some(requested),
+            home,
+            replica_count,
+            held.storage_account_type,
+            held.storage_account_strategy,
+            limits,
+        )?;
+        for region in &regions {
+            if let Some(old) = held.target_regions.iter().find(|r| r.name == region.name)
+                && old.storage_account_type != region.storage_account_type
+            {
+                return Err(change_not_allowed(
+                    "publishingProfile.targetRegions.storageAccountType",
+                ));
+            }
+        }
+        let removed: Vec<&str> = held
+            .target_regions
+            .iter()
+            .filter(|old| !regions.iter().any(|r| r.name == old.name))
+            .map(|r| r.name.as_str())
+            .collect();
+        if !removed.is_empty() && !allow_deletion {
+            return Err(DomainError::invalid(
+                format!("{PREFIX}.publishingProfile.targetRegions"),
+                format!(
+                    "Removing replicated regions '{}' is not allowed unless safetyProfile.allowDeletionOfReplicatedLocations is true.",
+                    removed.join(", ")
+                ),
+            ));
+        }
+        // A region listed again without its encryption keeps the stored one.
+        let regions = regions
+            .into_iter()
+            .map(|mut region| {
+                if region.encryption.is_none() {
+                    region.encryption = held
+                        .target_regions
+                        .iter()
+                        .find(|old| old.name == region.name)
+                        .and_then(|old| old.encryption.clone());
+                }
+                region
+            })
+            .collect();
+        next.target_regions = regions;
+    }
+    next.replica_count = replica_count;
+    if let Some(exclude) = p.exclude_from_latest {
+        next.exclude_from_latest = exclude;
+    }
+    if let Some(eol) = p.end_of_life_date {
+        if eol <= now {
+            return Err(invalid(
+                "publishingProfile.endOfLifeDate",
+                "EndOfLifeDate must be set to a future date.",
+            ));
+        }
+        next.end_of_life_date = Some(eol);
     }
     Ok(next)
 }
