@@ -1,6 +1,7 @@
 //! The rules of the gallery control plane as pure functions: given the
 //! request, the stored state and `now`, decide. No IO, no HTTP, no SQL.
 
+pub mod application;
 pub mod gallery;
 pub mod identity;
 pub mod image;
