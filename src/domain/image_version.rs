@@ -759,28 +759,28 @@ fn check_storage_unchanged(
 /// Whether a version may be picked as "latest" in `region`: provisioned, not
 /// excluded (globally, or in that region's entry) and published to that region.
 pub fn eligible_for_latest(
-    version: &ImageVersion,
+    publishing: &Publishing,
     provisioned: bool,
     region: Option<&str>,
 ) -> bool {
-    if !provisioned || version.publishing.exclude_from_latest {
+    if !provisioned || publishing.exclude_from_latest {
         return false;
     }
     match region {
         None => true,
-        Some(wanted) => version
-            .publishing
+        Some(wanted) => publishing
             .target_regions
             .iter()
             .any(|r| r.name == wanted && !r.exclude_from_latest),
     }
 }
 
-/// The highest eligible version among `candidates` (name, version, provisioned).
+/// The highest eligible version among `candidates` (number, publishing
+/// profile, provisioned): image and application versions alike.
 pub fn latest<'a>(
-    candidates: impl IntoIterator<Item = (VersionNumber, &'a ImageVersion, bool)>,
+    candidates: impl IntoIterator<Item = (VersionNumber, &'a Publishing, bool)>,
     region: Option<&str>,
-) -> Option<(VersionNumber, &'a ImageVersion)> {
+) -> Option<(VersionNumber, &'a Publishing)> {
     candidates
         .into_iter()
         .filter(|(_, v, provisioned)| eligible_for_latest(v, *provisioned, region))
@@ -790,9 +790,8 @@ pub fn latest<'a>(
 
 /// Replication of each target region as of a provisioning state: until the
 /// worker tracks regions one by one, every region completes with the version.
-pub fn replication(version: &ImageVersion, provisioned: bool) -> Vec<RegionReplication> {
-    version
-        .publishing
+pub fn replication(publishing: &Publishing, provisioned: bool) -> Vec<RegionReplication> {
+    publishing
         .target_regions
         .iter()
         .map(|r| RegionReplication {
@@ -1058,10 +1057,10 @@ mod tests {
         c.publishing.target_regions[1].exclude_from_latest = true;
         let candidates = || {
             vec![
-                (VersionNumber(1, 0, 0), &a, true),
-                (VersionNumber(3, 0, 0), &b, true),
-                (VersionNumber(2, 0, 0), &c, true),
-                (VersionNumber(4, 0, 0), &a, false),
+                (VersionNumber(1, 0, 0), &a.publishing, true),
+                (VersionNumber(3, 0, 0), &b.publishing, true),
+                (VersionNumber(2, 0, 0), &c.publishing, true),
+                (VersionNumber(4, 0, 0), &a.publishing, false),
             ]
         };
         assert_eq!(

@@ -166,5 +166,10 @@ pub async fn latest(
         segments[9].to_string(),
     ))?;
     let query = crate::arm::query::Query::parse(uri.query());
-    super::image_version::latest_response(&state, &image, query.get("region")).await
+    super::image_version::latest_response::<super::image_version::Versions>(
+        &state,
+        &image,
+        query.get("region"),
+    )
+    .await
 }

@@ -16,7 +16,7 @@ use crate::arm::request_id::RequestId;
 use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, de_time, format_time};
 use crate::domain::image_version::{
-    self, AdditionalReplicaSet, Encryption, ImageVersion, ImageVersionRequest, Limits,
+    self, AdditionalReplicaSet, Encryption, ImageVersion, ImageVersionRequest, Limits, Publishing,
     PublishingRequest, ReplicationMode, ReplicationState, SafetyRequest, StorageAccountStrategy,
     StorageAccountType, StorageProfile, TargetRegionRequest, VersionNumber,
 };
@@ -180,7 +180,7 @@ struct PropertiesOut<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PublishingOut<'a> {
+pub struct PublishingOut<'a> {
     target_regions: Vec<TargetRegionOut<'a>>,
     replica_count: i32,
     exclude_from_latest: bool,
@@ -197,7 +197,7 @@ struct PublishingOut<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TargetRegionOut<'a> {
+pub struct TargetRegionOut<'a> {
     name: &'static str,
     regional_replica_count: i32,
     storage_account_type: StorageAccountType,
@@ -218,13 +218,13 @@ struct SafetyOut {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ReplicationStatusOut {
+pub struct ReplicationStatusOut {
     aggregated_state: &'static str,
     summary: Vec<RegionStatusOut>,
 }
 
 #[derive(Serialize)]
-struct RegionStatusOut {
+pub struct RegionStatusOut {
     region: &'static str,
     state: ReplicationState,
     details: String,
@@ -254,6 +254,64 @@ fn display_name(canonical: &str) -> &'static str {
     region::find(canonical).map_or("", |r| r.display_name)
 }
 
+/// `replicationStatus` of a version in `state`.
+pub fn replication_status(p: &Publishing, state: &str) -> ReplicationStatusOut {
+    let provisioned = state == ProvisioningState::Succeeded.as_str();
+    let summary: Vec<RegionStatusOut> = image_version::replication(p, provisioned)
+        .into_iter()
+        .map(|s| RegionStatusOut {
+            region: display_name(&s.region),
+            state: s.state,
+            details: s.details,
+            progress: s.progress,
+        })
+        .collect();
+    let aggregated_state = if summary.iter().any(|s| s.state == ReplicationState::Failed) {
+        "Failed"
+    } else if summary
+        .iter()
+        .all(|s| s.state == ReplicationState::Completed)
+    {
+        "Completed"
+    } else {
+        "InProgress"
+    };
+    ReplicationStatusOut {
+        aggregated_state,
+        summary,
+    }
+}
+
+/// The wire form of a publishing profile (regions in display form).
+pub fn publishing_out(p: &Publishing) -> PublishingOut<'_> {
+    PublishingOut {
+        target_regions: p
+            .target_regions
+            .iter()
+            .map(|t| TargetRegionOut {
+                name: display_name(&t.name),
+                regional_replica_count: t.regional_replica_count,
+                storage_account_type: t.storage_account_type,
+                encryption: t.encryption.as_ref(),
+                exclude_from_latest: t.exclude_from_latest,
+                additional_replica_sets: &t.additional_replica_sets,
+            })
+            .collect(),
+        replica_count: p.replica_count,
+        exclude_from_latest: p.exclude_from_latest,
+        published_date: format_time(p.published_date),
+        end_of_life_date: p.end_of_life_date.map(format_time),
+        // A strategy and a profile-wide type are exclusive; with a
+        // strategy each region names its own.
+        storage_account_type: p
+            .storage_account_strategy
+            .is_none()
+            .then_some(p.storage_account_type),
+        replication_mode: p.replication_mode,
+        storage_account_strategy: p.storage_account_strategy,
+    }
+}
+
 fn render<'a>(
     r: &'a Record,
     v: &'a ImageVersion,
@@ -261,33 +319,6 @@ fn render<'a>(
     id: String,
     expand: bool,
 ) -> VersionOut<'a> {
-    let p = &v.publishing;
-    let replication_status = expand.then(|| {
-        let provisioned = state == ProvisioningState::Succeeded.as_str();
-        let summary: Vec<RegionStatusOut> = image_version::replication(v, provisioned)
-            .into_iter()
-            .map(|s| RegionStatusOut {
-                region: display_name(&s.region),
-                state: s.state,
-                details: s.details,
-                progress: s.progress,
-            })
-            .collect();
-        let aggregated_state = if summary.iter().any(|s| s.state == ReplicationState::Failed) {
-            "Failed"
-        } else if summary
-            .iter()
-            .all(|s| s.state == ReplicationState::Completed)
-        {
-            "Completed"
-        } else {
-            "InProgress"
-        };
-        ReplicationStatusOut {
-            aggregated_state,
-            summary,
-        }
-    });
     VersionOut {
         name: &r.name,
         id,
@@ -295,32 +326,7 @@ fn render<'a>(
         location: &r.location,
         tags: v.tags.as_ref(),
         properties: PropertiesOut {
-            publishing_profile: PublishingOut {
-                target_regions: p
-                    .target_regions
-                    .iter()
-                    .map(|t| TargetRegionOut {
-                        name: display_name(&t.name),
-                        regional_replica_count: t.regional_replica_count,
-                        storage_account_type: t.storage_account_type,
-                        encryption: t.encryption.as_ref(),
-                        exclude_from_latest: t.exclude_from_latest,
-                        additional_replica_sets: &t.additional_replica_sets,
-                    })
-                    .collect(),
-                replica_count: p.replica_count,
-                exclude_from_latest: p.exclude_from_latest,
-                published_date: format_time(p.published_date),
-                end_of_life_date: p.end_of_life_date.map(format_time),
-                // A strategy and a profile-wide type are exclusive; with a
-                // strategy each region names its own.
-                storage_account_type: p
-                    .storage_account_strategy
-                    .is_none()
-                    .then_some(p.storage_account_type),
-                replication_mode: p.replication_mode,
-                storage_account_strategy: p.storage_account_strategy,
-            },
+            publishing_profile: publishing_out(&v.publishing),
             storage_profile: storage_as_of(&v.storage, state),
             safety_profile: SafetyOut {
                 allow_deletion_of_replicated_locations: v
@@ -330,12 +336,45 @@ fn render<'a>(
                 block_deletion_before_end_of_life: v.safety.block_deletion_before_end_of_life,
             },
             provisioning_state: state,
-            replication_status,
+            replication_status: expand.then(|| replication_status(&v.publishing, state)),
         },
     }
 }
 
+/// A versioned artifact (image or application version): what "latest" and
+/// `$expand=ReplicationStatus` need of it.
+pub trait Versioned: Tracked {
+    /// The type of its parent, for the parent's not-found error.
+    type Parent: Tracked;
+    /// The error a client gets when no version is latest.
+    const NO_LATEST: &'static str;
+    fn publishing(model: &Self::Model) -> &Publishing;
+    /// The wire form with `replicationStatus`.
+    fn render_expanded<'a>(
+        r: &'a Record,
+        m: &'a Self::Model,
+        state: &'a str,
+    ) -> impl Serialize + 'a;
+}
+
 pub struct Versions;
+
+impl Versioned for Versions {
+    type Parent = image::Images;
+    const NO_LATEST: &'static str = "GalleryImageNotFound";
+
+    fn publishing(model: &ImageVersion) -> &Publishing {
+        &model.publishing
+    }
+
+    fn render_expanded<'a>(
+        r: &'a Record,
+        m: &'a ImageVersion,
+        state: &'a str,
+    ) -> impl Serialize + 'a {
+        render(r, m, state, r.id.clone(), true)
+    }
+}
 
 impl Tracked for Versions {
     type Model = ImageVersion;
@@ -569,37 +608,41 @@ pub async fn gallery_image_versions_list_by_gallery_image(
     tracked::list::<Versions>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
 }
 
-/// The "latest" version of an image definition in `region` (any region when
-/// `None`): the highest provisioned version not excluded from latest,
-/// found by walking versions from the highest number down.
-pub async fn resolve_latest(
+/// The "latest" version under `parent_key` in `region` (any region when
+/// `None`): the highest provisioned version not excluded from latest, found
+/// by walking versions from the highest number down.
+pub async fn resolve_latest<T: Versioned>(
     state: &AppState,
-    image_key: &str,
+    parent_key: &str,
     region: Option<&str>,
-) -> Result<Option<(Record, ImageVersion)>, ArmError> {
+) -> Result<Option<(Record, T::Model)>, ArmError> {
     let mut page = PageRequest {
         after: None,
         limit: 64,
     };
     loop {
-        let found = state.store.list_unique_desc(KIND, image_key, &page).await?;
+        let found = state
+            .store
+            .list_unique_desc(T::KIND, parent_key, &page)
+            .await?;
         let models = found
             .items
             .iter()
-            .map(tracked::decode::<Versions>)
+            .map(tracked::decode::<T>)
             .collect::<Result<Vec<_>, _>>()?;
         let candidates = found.items.iter().zip(&models).filter_map(|(r, m)| {
             let number = VersionNumber::parse(&r.name, "name").ok()?;
             let provisioned = r.provisioning_state == ProvisioningState::Succeeded.as_str()
                 || r.provisioning_state == ProvisioningState::Updating.as_str();
-            Some((number, m, provisioned))
+            Some((number, T::publishing(m), provisioned))
         });
         if let Some((number, _)) = image_version::latest(candidates, region) {
             let index = found
                 .items
                 .iter()
                 .position(|r| VersionNumber::parse(&r.name, "name").ok() == Some(number));
-            return Ok(index.map(|i| (found.items[i].clone(), models[i].clone())));
+            let mut models = models;
+            return Ok(index.map(|i| (found.items[i].clone(), models.swap_remove(i))));
         }
         match found.next {
             Some(after) => page.after = Some(after),
@@ -608,15 +651,15 @@ pub async fn resolve_latest(
     }
 }
 
-/// The latest version of the image definition named by an id, as the
-/// admin plane answers it until VM deployment resolves images itself.
-pub async fn latest_response(
+/// The latest version under `parent`, as the admin plane answers it until VM
+/// deployment resolves versions itself.
+pub async fn latest_response<T: Versioned>(
     state: &AppState,
-    image: &Target,
+    parent: &Target,
     region: Option<&str>,
 ) -> Result<Response, ArmError> {
-    if state.store.get(&image.key).await?.is_none() {
-        return Err(image.not_found::<image::Images>());
+    if state.store.get(&parent.key).await?.is_none() {
+        return Err(parent.not_found::<T::Parent>());
     }
     let region = match region {
         Some(name) => Some(
@@ -631,16 +674,16 @@ pub async fn latest_response(
         ),
         None => None,
     };
-    match resolve_latest(state, &image.key, region).await? {
-        Some((r, v)) => Ok(
-            axum::Json(render(&r, &v, &r.provisioning_state, r.id.clone(), true)).into_response(),
-        ),
+    match resolve_latest::<T>(state, &parent.key, region).await? {
+        Some((r, m)) => {
+            Ok(axum::Json(T::render_expanded(&r, &m, &r.provisioning_state)).into_response())
+        }
         None => Err(ArmError::new(
             axum::http::StatusCode::NOT_FOUND,
-            "GalleryImageNotFound",
+            T::NO_LATEST,
             format!(
-                "No version of the gallery image {} is available as latest{}.",
-                image.id,
+                "No version of {} is available as latest{}.",
+                parent.id,
                 region
                     .map(|r| format!(" in {r} region"))
                     .unwrap_or_default()
