@@ -151,25 +151,31 @@ pub async fn latest(
         && keyword(2, "resourceGroups")
         && keyword(4, "providers")
         && keyword(5, "Microsoft.Compute")
-        && keyword(6, "galleries")
-        && keyword(8, "images");
-    if !shaped {
-        return Err(ArmError::invalid_parameter(
-            "imageId",
-            "Give an image definition id: /_emulator/latest/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i}.",
-        ));
-    }
-    let image = super::image::target((
-        segments[1].to_string(),
-        segments[3].to_string(),
-        segments[7].to_string(),
-        segments[9].to_string(),
-    ))?;
+        && keyword(6, "galleries");
+    let parts = || {
+        (
+            segments[1].to_string(),
+            segments[3].to_string(),
+            segments[7].to_string(),
+            segments[9].to_string(),
+        )
+    };
     let query = crate::arm::query::Query::parse(uri.query());
-    super::image_version::latest_response::<super::image_version::Versions>(
-        &state,
-        &image,
-        query.get("region"),
-    )
-    .await
+    let region = query.get("region");
+    use super::image_version::latest_response;
+    match (shaped, segments.get(8)) {
+        (true, Some(kind)) if kind.eq_ignore_ascii_case("images") => {
+            let image = super::image::target(parts())?;
+            latest_response::<super::image_version::Versions>(&state, &image, region).await
+        }
+        (true, Some(kind)) if kind.eq_ignore_ascii_case("applications") => {
+            let application = super::application::target(parts())?;
+            latest_response::<super::application::ApplicationVersions>(&state, &application, region)
+                .await
+        }
+        _ => Err(ArmError::invalid_parameter(
+            "imageId",
+            "Give an image definition or application id: /_emulator/latest/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/images/{i} (or /applications/{a}).",
+        )),
+    }
 }

@@ -52,7 +52,7 @@ struct VersionPropertiesBody {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PublishingBody {
+pub struct PublishingBody {
     target_regions: Option<Vec<TargetRegionBody>>,
     replica_count: Option<i32>,
     exclude_from_latest: Option<bool>,
@@ -82,6 +82,43 @@ struct SafetyBody {
     block_deletion_before_end_of_life: Option<bool>,
 }
 
+impl PublishingBody {
+    /// The publishing profile a client sent, refusing what is not yet supported.
+    pub fn into_request(self) -> Result<PublishingRequest, ArmError> {
+        if self
+            .target_extended_locations
+            .as_ref()
+            .is_some_and(|l| !l.is_empty())
+        {
+            return Err(not_yet(
+                "Publishing to extended locations (edge zones)",
+                "properties.publishingProfile.targetExtendedLocations",
+            ));
+        }
+        Ok(PublishingRequest {
+            target_regions: self.target_regions.map(|regions| {
+                regions
+                    .into_iter()
+                    .map(|t| TargetRegionRequest {
+                        name: t.name,
+                        regional_replica_count: t.regional_replica_count,
+                        storage_account_type: t.storage_account_type,
+                        encryption: t.encryption,
+                        exclude_from_latest: t.exclude_from_latest,
+                        additional_replica_sets: t.additional_replica_sets.unwrap_or_default(),
+                    })
+                    .collect()
+            }),
+            replica_count: self.replica_count,
+            exclude_from_latest: self.exclude_from_latest,
+            end_of_life_date: self.end_of_life_date,
+            storage_account_type: self.storage_account_type,
+            replication_mode: self.replication_mode,
+            storage_account_strategy: self.storage_account_strategy,
+        })
+    }
+}
+
 impl VersionBody {
     fn into_request(self) -> Result<(Option<String>, ImageVersionRequest), ArmError> {
         let p = self.properties.unwrap_or_default();
@@ -97,43 +134,10 @@ impl VersionBody {
                 "properties.restore",
             ));
         }
-        let publishing = match p.publishing_profile {
-            None => None,
-            Some(b) => {
-                if b.target_extended_locations
-                    .as_ref()
-                    .is_some_and(|l| !l.is_empty())
-                {
-                    return Err(not_yet(
-                        "Publishing to extended locations (edge zones)",
-                        "properties.publishingProfile.targetExtendedLocations",
-                    ));
-                }
-                Some(PublishingRequest {
-                    target_regions: b.target_regions.map(|regions| {
-                        regions
-                            .into_iter()
-                            .map(|t| TargetRegionRequest {
-                                name: t.name,
-                                regional_replica_count: t.regional_replica_count,
-                                storage_account_type: t.storage_account_type,
-                                encryption: t.encryption,
-                                exclude_from_latest: t.exclude_from_latest,
-                                additional_replica_sets: t
-                                    .additional_replica_sets
-                                    .unwrap_or_default(),
-                            })
-                            .collect()
-                    }),
-                    replica_count: b.replica_count,
-                    exclude_from_latest: b.exclude_from_latest,
-                    end_of_life_date: b.end_of_life_date,
-                    storage_account_type: b.storage_account_type,
-                    replication_mode: b.replication_mode,
-                    storage_account_strategy: b.storage_account_strategy,
-                })
-            }
-        };
+        let publishing = p
+            .publishing_profile
+            .map(PublishingBody::into_request)
+            .transpose()?;
         let request = ImageVersionRequest {
             publishing,
             storage: p.storage_profile,
@@ -147,7 +151,7 @@ impl VersionBody {
     }
 }
 
-fn not_yet(feature: &str, target: &str) -> ArmError {
+pub fn not_yet(feature: &str, target: &str) -> ArmError {
     DomainError::NotYetSupported {
         feature: feature.into(),
         target: target.into(),

@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::arm::resource_id;
 use crate::arm::{ArmError, lro};
 use crate::domain::ProvisioningState;
-use crate::domain::operation::OperationKind;
+use crate::domain::operation::{OperationKind, Timing};
 use crate::store::{Change, ListScope, QuotaClaim, Record, StoreError};
 use crate::worker::{self, Start};
 
@@ -24,6 +24,10 @@ pub trait Tracked {
     const KIND: &'static str;
     /// The ARM `type`, e.g. `Microsoft.Compute/galleries`.
     const TYPE_NAME: &'static str;
+    /// Whether writes are long-running operations (201/200 with
+    /// `Azure-AsyncOperation`, 202 deletes) or finish in the request (201/200,
+    /// 200 deletes, as gallery applications do).
+    const ASYNCHRONOUS: bool = true;
 
     /// The wire form of a resource in `state`, with `id` as it should appear.
     fn render<'a>(
@@ -205,7 +209,15 @@ pub async fn accept<T: Tracked>(
                 None
             },
         };
-        let mut write = worker::begin(state.settings.timing, now, start);
+        let timing = if T::ASYNCHRONOUS {
+            state.settings.timing
+        } else {
+            Timing::Instant
+        };
+        let mut write = worker::begin(timing, now, start);
+        if !T::ASYNCHRONOUS {
+            write.operations.clear();
+        }
         if existing.is_none() {
             let subscription = subscription::record(state, &t.subscription_id);
             write
@@ -226,6 +238,9 @@ pub async fn accept<T: Tracked>(
             Ok(()) => {
                 if write.has_due_operation() {
                     state.worker.wake();
+                }
+                if !T::ASYNCHRONOUS {
+                    return Ok(finished::<T>(&record, &decision.model, decision.kind));
                 }
                 return Ok(started::<T>(
                     &record,
@@ -264,6 +279,21 @@ fn marked_for_deletion<T: Tracked>(name: &str) -> ArmError {
             "Operation 'Update {noun}' is not allowed on {name}; since it is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete)"
         ),
     )
+}
+
+/// The answer to a synchronous write: the resource as it now is, or an empty 200 for a delete.
+fn finished<T: Tracked>(r: &Record, model: &T::Model, kind: OperationKind) -> Response {
+    match kind {
+        OperationKind::Delete => StatusCode::OK.into_response(),
+        OperationKind::Create => (
+            StatusCode::CREATED,
+            axum::Json(T::render(r, model, &r.provisioning_state, r.id.clone())),
+        )
+            .into_response(),
+        OperationKind::Update => {
+            axum::Json(T::render(r, model, &r.provisioning_state, r.id.clone())).into_response()
+        }
+    }
 }
 
 fn started<T: Tracked>(
