@@ -66,6 +66,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{GALLERY}/share"), post(gallery::gallery_sharing_profile_update))
         .route(&format!("{GALLERY}/images"), get(image::gallery_images_list_by_gallery))
+        .route(
+            IMAGE,
+            get(image::gallery_images_get)
+                .put(image::gallery_images_create_or_update)
+                .patch(image::gallery_images_update)
+                .delete(image::gallery_images_delete),
+        )
+        .route(
+            &format!("{IMAGE}/versions"),
+            get(image_version::gallery_image_versions_list_by_gallery_image),
+        )
+        .route(
+            &format!("{IMAGE}/versions/{{version}}"),
+            get(image_version::gallery_image_versions_get)
+                .put(image_version::gallery_image_versions_create_or_update)
+                .patch(image_version::gallery_image_versions_update)
+                .delete(image_version::gallery_image_versions_delete),
+        )
         .route(&format!("{COMPUTE}/disks"), get(source::disks_list_by_resource_group))
         .route(
             &format!("{COMPUTE}/disks/{{name}}"),
