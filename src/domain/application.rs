@@ -163,6 +163,12 @@ pub fn update(
     replace: bool,
     now: i64,
 ) -> Result<Application, DomainError> {
+    if replace && request.supported_os_type.is_none() {
+        return Err(DomainError::invalid(
+            format!("{PREFIX}.supportedOSType"),
+            "Required parameter 'supportedOSType' is missing (null).",
+        ));
+    }
     if request
         .supported_os_type
         .is_some_and(|t| t != stored.supported_os_type)
@@ -503,6 +509,10 @@ mod tests {
             description: Some("d".into()),
             ..Default::default()
         };
+        assert!(
+            update(&app, described.clone(), true, NOW).is_err(),
+            "a PUT names the OS type"
+        );
         assert_eq!(
             update(&app, described, false, NOW)
                 .expect("patch")

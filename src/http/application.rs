@@ -454,6 +454,7 @@ impl Tracked for ApplicationVersions {
 impl Versioned for ApplicationVersions {
     type Parent = Applications;
     const NO_LATEST: &'static str = "GalleryApplicationVersionNotFound";
+    const LATEST_TARGET: &'static str = "packageReferenceId";
 
     fn publishing(model: &ApplicationVersion) -> &Publishing {
         &model.publishing

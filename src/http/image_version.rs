@@ -350,8 +350,9 @@ fn render<'a>(
 pub trait Versioned: Tracked {
     /// The type of its parent, for the parent's not-found error.
     type Parent: Tracked;
-    /// The error a client gets when no version is latest.
+    /// The error code and target a client gets when no version is latest.
     const NO_LATEST: &'static str;
+    const LATEST_TARGET: &'static str;
     fn publishing(model: &Self::Model) -> &Publishing;
     /// The wire form with `replicationStatus`.
     fn render_expanded<'a>(
@@ -366,6 +367,7 @@ pub struct Versions;
 impl Versioned for Versions {
     type Parent = image::Images;
     const NO_LATEST: &'static str = "GalleryImageNotFound";
+    const LATEST_TARGET: &'static str = "imageReference";
 
     fn publishing(model: &ImageVersion) -> &Publishing {
         &model.publishing
@@ -693,6 +695,6 @@ pub async fn latest_response<T: Versioned>(
                     .unwrap_or_default()
             ),
         )
-        .with_target("imageReference")),
+        .with_target(T::LATEST_TARGET)),
     }
 }

@@ -30,6 +30,7 @@ pub const WRITE_ATTEMPTS: usize = 8;
 const COMPUTE: &str =
     "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute";
 const GALLERY: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}";
+const APPLICATION: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}/applications/{application}";
 const IMAGE: &str = "/subscriptions/{subscription_id}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}/images/{image}";
 
 pub fn router(state: AppState) -> Router {
@@ -66,6 +67,28 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{GALLERY}/share"), post(gallery::gallery_sharing_profile_update))
         .route(&format!("{GALLERY}/images"), get(image::gallery_images_list_by_gallery))
+        .route(
+            &format!("{GALLERY}/applications"),
+            get(application::gallery_applications_list_by_gallery),
+        )
+        .route(
+            APPLICATION,
+            get(application::gallery_applications_get)
+                .put(application::gallery_applications_create_or_update)
+                .patch(application::gallery_applications_update)
+                .delete(application::gallery_applications_delete),
+        )
+        .route(
+            &format!("{APPLICATION}/versions"),
+            get(application::gallery_application_versions_list_by_gallery_application),
+        )
+        .route(
+            &format!("{APPLICATION}/versions/{{version}}"),
+            get(application::gallery_application_versions_get)
+                .put(application::gallery_application_versions_create_or_update)
+                .patch(application::gallery_application_versions_update)
+                .delete(application::gallery_application_versions_delete),
+        )
         .route(
             IMAGE,
             get(image::gallery_images_get)

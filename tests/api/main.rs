@@ -4,6 +4,8 @@
 mod common;
 
 mod admin;
+mod application_versions;
+mod applications;
 mod arm_rules;
 mod concurrency;
 mod errors;

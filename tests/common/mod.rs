@@ -636,3 +636,205 @@ impl Emulator {
         panic!("operations never settled");
     }
 }
+
+// ---- helpers for gallery applications and application versions --------------
+
+/// The api-version az's `sig gallery-application version` commands send.
+pub const AZ_APP_API: &str = "2022-01-03";
+
+/// `.../galleries/{gallery}/applications/{application}`
+pub fn application_path(rg: &str, gallery: &str, application: &str) -> String {
+    format!("{}/applications/{application}", gallery_path(rg, gallery))
+}
+
+/// `.../galleries/{gallery}/applications`
+pub fn applications_in(rg: &str, gallery: &str) -> String {
+    format!("{}/applications", gallery_path(rg, gallery))
+}
+
+/// `.../galleries/{gallery}/applications/{application}/versions/{version}`
+pub fn app_version_path(rg: &str, gallery: &str, application: &str, version: &str) -> String {
+    format!(
+        "{}/versions/{version}",
+        application_path(rg, gallery, application)
+    )
+}
+
+/// `.../galleries/{gallery}/applications/{application}/versions`
+pub fn app_versions_in(rg: &str, gallery: &str, application: &str) -> String {
+    format!("{}/versions", application_path(rg, gallery, application))
+}
+
+/// `/_emulator/latest/...` for an application, optionally for a region.
+pub fn app_latest_path(rg: &str, gallery: &str, application: &str, region: Option<&str>) -> String {
+    let path = format!(
+        "/_emulator/latest{}",
+        application_path(rg, gallery, application)
+    );
+    match region {
+        Some(region) => format!("{path}?region={}", region.replace(' ', "%20")),
+        None => path,
+    }
+}
+
+/// An application body with only what is required: the supported OS type.
+pub fn application_body(location: &str, os: &str) -> Value {
+    json!({"location": location, "properties": {"supportedOSType": os}})
+}
+
+/// A blob URL standing for an application package.
+pub fn media_link(name: &str) -> String {
+    format!("https://acct.blob.core.windows.net/packages/{name}")
+}
+
+/// An application version body: a package at `media` with install and remove actions.
+pub fn app_version_body(location: &str, media: &str) -> Value {
+    json!({
+        "location": location,
+        "properties": {
+            "publishingProfile": {
+                "source": {"mediaLink": media},
+                "manageActions": {"install": "install.sh", "remove": "remove.sh"}
+            }
+        }
+    })
+}
+
+/// An application version body published to `regions`.
+pub fn app_version_body_in(location: &str, media: &str, regions: &[&str]) -> Value {
+    let mut body = app_version_body(location, media);
+    let target_regions: Vec<Value> = regions.iter().map(|r| json!({"name": r})).collect();
+    body["properties"]["publishingProfile"]["targetRegions"] = Value::Array(target_regions);
+    body
+}
+
+impl Emulator {
+    /// PUTs an application at the default api-version.
+    pub async fn put_application(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PUT",
+            &self.api(&application_path(rg, gallery, application)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs an application and asserts it was created.
+    pub async fn create_application(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        body: Value,
+    ) -> Value {
+        let (status, _, got) = self.put_application(rg, gallery, application, body).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "create {gallery}/{application}: {got}"
+        );
+        got
+    }
+
+    /// GETs an application at the default api-version.
+    pub async fn get_application(&self, rg: &str, gallery: &str, application: &str) -> Reply {
+        self.call(
+            "GET",
+            &self.api(&application_path(rg, gallery, application)),
+            None,
+        )
+        .await
+    }
+
+    /// PATCHes an application at the default api-version.
+    pub async fn patch_application(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PATCH",
+            &self.api(&application_path(rg, gallery, application)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs an application version at the default api-version.
+    pub async fn put_app_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        version: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PUT",
+            &self.api(&app_version_path(rg, gallery, application, version)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// PUTs an application version and asserts it was created.
+    pub async fn create_app_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        version: &str,
+        body: Value,
+    ) -> Value {
+        let (status, _, got) = self
+            .put_app_version(rg, gallery, application, version, body)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "create {gallery}/{application}/{version}: {got}"
+        );
+        got
+    }
+
+    /// GETs an application version at the default api-version.
+    pub async fn get_app_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        version: &str,
+    ) -> Reply {
+        self.call(
+            "GET",
+            &self.api(&app_version_path(rg, gallery, application, version)),
+            None,
+        )
+        .await
+    }
+
+    /// PATCHes an application version at the default api-version.
+    pub async fn patch_app_version(
+        &self,
+        rg: &str,
+        gallery: &str,
+        application: &str,
+        version: &str,
+        body: Value,
+    ) -> Reply {
+        self.call(
+            "PATCH",
+            &self.api(&app_version_path(rg, gallery, application, version)),
+            Some(body),
+        )
+        .await
+    }
+}

@@ -9,6 +9,7 @@
 //! an example uses a feature the emulator does not support yet. Examples of
 //! other operations must get the error openapi/coverage.md promises for them.
 
+mod applications;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../openapi/coverage_md.rs"]

@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::{Emulator, SUB, StatusCode, json};
-use crate::images;
 use crate::shape::{compare, compare_leaves, compare_values};
 use crate::spec::{self, Example, SpecOperation, encode};
+use crate::{applications, images};
 
 /// The operations these replays know how to set up and check.
 pub const GALLERY_OPERATIONS: &[&str] = &[
@@ -31,6 +31,16 @@ pub const GALLERY_OPERATIONS: &[&str] = &[
     "GalleryImageVersions_Update",
     "GalleryImageVersions_Delete",
     "GalleryImageVersions_ListByGalleryImage",
+    "GalleryApplications_CreateOrUpdate",
+    "GalleryApplications_Get",
+    "GalleryApplications_Update",
+    "GalleryApplications_Delete",
+    "GalleryApplications_ListByGallery",
+    "GalleryApplicationVersions_CreateOrUpdate",
+    "GalleryApplicationVersions_Get",
+    "GalleryApplicationVersions_Update",
+    "GalleryApplicationVersions_Delete",
+    "GalleryApplicationVersions_ListByGalleryApplication",
 ];
 
 /// Places where an official example contradicts itself; the path is not
@@ -380,6 +390,9 @@ pub async fn gallery(ex: &Example, op: &SpecOperation) -> Outcome {
             "Galleries_List" | "Galleries_ListByResourceGroup" => list_replay(&mut r, req).await,
             "GallerySharingProfile_Update" => share(&mut r, req).await,
             id if artifact => images::replay(&mut r, id, req).await,
+            id if applications::OPERATIONS.contains(&id) => {
+                applications::replay(&mut r, id, req).await
+            }
             other => {
                 r.problem(format!("no replay for {other}"));
                 String::new()

@@ -599,6 +599,7 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
     s.call("Operation_Get", "GET", &q(&format!("/subscriptions/{SUB}/providers/Microsoft.Compute/locations/westus/capsOperations/nothing"), g), None, 404).await;
 
     images_and_sources(&mut s, &rg, &gallery).await;
+    applications(&mut s, &gallery).await;
 
     // Deletes.
     let deleting = s
@@ -659,6 +660,276 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
         "the session calls no {missing:?}; add them to tests/openapi/conformance.rs"
     );
     assert!(s.problems.is_empty(), "{}", s.problems.join("\n"));
+}
+
+/// Applications (synchronous) and their versions (long-running); the
+/// latest-version admin route for an application. Leaves the gallery empty.
+async fn applications(s: &mut Session<'_>, gallery: &str) {
+    let g = "2026-03-03";
+    let q = |path: &str| format!("{path}?api-version={g}");
+    let app = format!("{gallery}/applications/app1");
+    let action = json!({"name": "a1", "script": "run.sh", "description": "d", "parameters": [{"name": "p1", "required": false, "type": "String", "defaultValue": "x"}]});
+    let body = json!({"location": "West US", "tags": {"k": "v"}, "properties": {"description": "d", "eula": "e", "supportedOSType": "Linux", "endOfLifeDate": "2099-01-01T00:00:00Z", "customActions": [action]}});
+    let created = s
+        .call(
+            "GalleryApplications_CreateOrUpdate",
+            "PUT",
+            &q(&app),
+            Some(body.clone()),
+            201,
+        )
+        .await;
+    if created.1.get("azure-asyncoperation").is_some()
+        || !created.2["properties"]["provisioningState"].is_null()
+    {
+        s.problems.push(format!(
+            "an application is synchronous: {:?} {}",
+            created.1, created.2
+        ));
+    }
+    s.call(
+        "GalleryApplications_CreateOrUpdate",
+        "PUT",
+        &q(&app),
+        Some(body),
+        200,
+    )
+    .await;
+    for (body, status) in [
+        (
+            json!({"location": "westus", "properties": {"supportedOSType": "Windows"}}),
+            409,
+        ),
+        (
+            json!({"location": "westus", "properties": {"supportedOSType": "Linux", "customActions": [{"name": "", "script": "s"}]}}),
+            400,
+        ),
+    ] {
+        s.call(
+            "GalleryApplications_CreateOrUpdate",
+            "PUT",
+            &q(&app),
+            Some(body),
+            status,
+        )
+        .await;
+    }
+    s.call(
+        "GalleryApplications_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{app}x")),
+        Some(json!({"location": "westus", "properties": {}})),
+        400,
+    )
+    .await;
+    s.call(
+        "GalleryApplications_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}x/applications/app1")),
+        Some(json!({"location": "westus", "properties": {"supportedOSType": "Linux"}})),
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryApplications_Update",
+        "PATCH",
+        &q(&app),
+        Some(json!({"properties": {"description": "e"}})),
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryApplications_Update",
+        "PATCH",
+        &q(&format!("{app}x")),
+        Some(json!({})),
+        404,
+    )
+    .await;
+    s.call("GalleryApplications_Get", "GET", &q(&app), None, 200)
+        .await;
+    s.call(
+        "GalleryApplications_Get",
+        "GET",
+        &q(&format!("{app}x")),
+        None,
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryApplications_ListByGallery",
+        "GET",
+        &q(&format!("{gallery}/applications")),
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryApplications_ListByGallery",
+        "GET",
+        &q(&format!("{gallery}x/applications")),
+        None,
+        404,
+    )
+    .await;
+
+    // Versions, through their long-running states.
+    let v1 = format!("{app}/versions/1.0.0");
+    let version = json!({
+        "location": "West US",
+        "tags": {"build": "1"},
+        "properties": {
+            "publishingProfile": {
+                "source": {"mediaLink": "https://acct.blob.core.windows.net/c/pkg.zip", "defaultConfigurationLink": "https://acct.blob.core.windows.net/c/cfg"},
+                "manageActions": {"install": "install.sh", "remove": "remove.sh", "update": "update.sh"},
+                "settings": {"packageFileName": "pkg.zip", "configFileName": "cfg", "scriptBehaviorAfterReboot": "Rerun"},
+                "advancedSettings": {"timeout": "300"},
+                "enableHealthCheck": true,
+                "customActions": [action],
+                "targetRegions": [{"name": "West US"}, {"name": "eastus", "regionalReplicaCount": 2}],
+                "endOfLifeDate": "2099-01-01T00:00:00Z"
+            },
+            "safetyProfile": {"allowDeletionOfReplicatedLocations": false}
+        }
+    });
+    s.call(
+        "GalleryApplicationVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1),
+        Some(version.clone()),
+        201,
+    )
+    .await;
+    let (_, _, creating) = s
+        .call(
+            "GalleryApplicationVersions_Get",
+            "GET",
+            &format!("{}&$expand=ReplicationStatus", q(&v1)),
+            None,
+            200,
+        )
+        .await;
+    if creating["properties"]["provisioningState"] != "Creating"
+        || creating["properties"]["replicationStatus"]["aggregatedState"] != "InProgress"
+    {
+        s.problems
+            .push(format!("an application version being created: {creating}"));
+    }
+    let latest = format!("/_emulator/latest{app}");
+    s.call("Admin_LatestImageVersion", "GET", &latest, None, 404)
+        .await;
+    settle(s).await;
+    let (_, _, body) = s
+        .call("Admin_LatestImageVersion", "GET", &latest, None, 200)
+        .await;
+    if body["name"] != "1.0.0" {
+        s.problems
+            .push(format!("latest application version: {body}"));
+    }
+    s.call(
+        "GalleryApplicationVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1),
+        Some(version.clone()),
+        200,
+    )
+    .await;
+    settle(s).await;
+    let mut other = version.clone();
+    other["properties"]["publishingProfile"]["source"]["mediaLink"] = json!("https://other/pkg");
+    s.call(
+        "GalleryApplicationVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v1),
+        Some(other),
+        409,
+    )
+    .await;
+    let v2 = format!("{app}/versions/2.0.0");
+    s.call(
+        "GalleryApplicationVersions_CreateOrUpdate",
+        "PUT",
+        &q(&v2),
+        Some(json!({"location": "westus", "properties": {"publishingProfile": {}}})),
+        400,
+    )
+    .await;
+    s.call(
+        "GalleryApplicationVersions_CreateOrUpdate",
+        "PUT",
+        &q(&format!("{gallery}/applications/nothing/versions/1.0.0")),
+        Some(version),
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryApplicationVersions_Update",
+        "PATCH",
+        &q(&v1),
+        Some(json!({"properties": {"publishingProfile": {"excludeFromLatest": true}}})),
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryApplicationVersions_Update",
+        "PATCH",
+        &q(&format!("{app}/versions/9.9.9")),
+        Some(json!({})),
+        404,
+    )
+    .await;
+    settle(s).await;
+    s.call("Admin_LatestImageVersion", "GET", &latest, None, 404)
+        .await;
+    s.call(
+        "GalleryApplicationVersions_Get",
+        "GET",
+        &q(&format!("{app}/versions/9.9.9")),
+        None,
+        404,
+    )
+    .await;
+    s.call(
+        "GalleryApplicationVersions_ListByGalleryApplication",
+        "GET",
+        &q(&format!("{app}/versions")),
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "GalleryApplicationVersions_ListByGalleryApplication",
+        "GET",
+        &q(&format!("{gallery}/applications/nothing/versions")),
+        None,
+        404,
+    )
+    .await;
+
+    // Deletes, children first.
+    s.call("GalleryApplications_Delete", "DELETE", &q(&app), None, 409)
+        .await;
+    s.call(
+        "GalleryApplicationVersions_Delete",
+        "DELETE",
+        &q(&v1),
+        None,
+        202,
+    )
+    .await;
+    settle(s).await;
+    s.call(
+        "GalleryApplicationVersions_Delete",
+        "DELETE",
+        &q(&v1),
+        None,
+        204,
+    )
+    .await;
+    s.call("GalleryApplications_Delete", "DELETE", &q(&app), None, 200)
+        .await;
+    s.call("GalleryApplications_Delete", "DELETE", &q(&app), None, 204)
+        .await;
 }
 
 /// Moves the manual clock until every due operation has completed.

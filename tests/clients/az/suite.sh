@@ -246,6 +246,63 @@ else
     step "az rest DELETE managed image source (fallback)" -- rest --method delete --url "$ENDPOINT$SRC_ID?api-version=2025-04-01"
 fi
 expect_exit "image show after delete exits 3" 3 'ResourceNotFound' -- image show -g "$RG" -n "$SRC"
+# --- gallery applications (api-versions 2021-07-01 / 2022-01-03) -------------
+APP=app1
+APP_ID="$GAL_ID/applications/$APP"
+MEDIA="https://emulatorstore.blob.core.windows.net/apps/$APP-az.zip"
+app_checks=(
+    ".name == \"$APP\""
+    "(.id | ascii_downcase) == (\"$APP_ID\" | ascii_downcase)"
+    '.type == "Microsoft.Compute/galleries/applications"'
+    '.location == "westus"'
+    '.supportedOSType == "Linux"'
+    "(.resourceGroup | ascii_downcase) == \"$RG\""
+)
+app_version_checks=(
+    ".name == \"$VER\""
+    "(.id | ascii_downcase) == (\"$APP_ID/versions/$VER\" | ascii_downcase)"
+    '.type == "Microsoft.Compute/galleries/applications/versions"'
+    '.location == "westus"'
+    '.provisioningState == "Succeeded"'
+    ".publishingProfile.source.mediaLink == \"$MEDIA\""
+    '.publishingProfile.manageActions.install == "sh install.sh"'
+    '.publishingProfile.manageActions.remove == "sh remove.sh"'
+    "([.publishingProfile.targetRegions[] | {key: (.name | $region), value: (.regionalReplicaCount // 1)}] | from_entries) == {\"westus\": 2, \"eastus\": 1}"
+    '(.publishingProfile.publishedDate | length) > 0'
+)
+step "sig gallery-application create" "${app_checks[@]}" '.description == "app first"' \
+    -- sig gallery-application create -g "$RG" -r "$GAL" -n "$APP" -l westus --os-type Linux --description "app first"
+step "sig gallery-application show" "${app_checks[@]}" '.description == "app first"' \
+    -- sig gallery-application show -g "$RG" -r "$GAL" -n "$APP"
+step "sig gallery-application update --description" "${app_checks[@]}" '.description == "app second"' \
+    -- sig gallery-application update -g "$RG" -r "$GAL" -n "$APP" --description "app second"
+step "sig gallery-application show after update" "${app_checks[@]}" '.description == "app second"' \
+    -- sig gallery-application show -g "$RG" -r "$GAL" -n "$APP"
+step "sig gallery-application list" 'length == 1' ".[0].name == \"$APP\"" '.[0].description == "app second"' \
+    -- sig gallery-application list -g "$RG" -r "$GAL"
+step "sig gallery-application version create (westus=2, eastus)" "${app_version_checks[@]}" \
+    -- sig gallery-application version create -g "$RG" -r "$GAL" --application-name "$APP" -n "$VER" -l westus \
+    --package-file-link "$MEDIA" --install-command "sh install.sh" --remove-command "sh remove.sh" \
+    --target-regions '[{name:westus,regional-replica-count:2},{name:eastus}]'
+step "sig gallery-application version show --expand ReplicationStatus" "${app_version_checks[@]}" \
+    '.replicationStatus.aggregatedState == "Completed"' \
+    "([.replicationStatus.summary[] | .region | $region] | sort) == [\"eastus\", \"westus\"]" \
+    '[.replicationStatus.summary[] | select(.state == "Completed" and .progress == 100)] | length == 2' \
+    -- sig gallery-application version show -g "$RG" -r "$GAL" --application-name "$APP" -n "$VER" --expand ReplicationStatus
+step "sig gallery-application version list" 'length == 1' ".[0].name == \"$VER\"" \
+    ".[0].publishingProfile.source.mediaLink == \"$MEDIA\"" \
+    -- sig gallery-application version list -g "$RG" -r "$GAL" --application-name "$APP"
+step "sig gallery-application version delete" \
+    -- sig gallery-application version delete -g "$RG" -r "$GAL" --application-name "$APP" -n "$VER" --yes
+expect_exit "sig gallery-application version show after delete exits 3" 3 'ResourceNotFound' \
+    -- sig gallery-application version show -g "$RG" -r "$GAL" --application-name "$APP" -n "$VER"
+step "sig gallery-application version list after delete" 'length == 0' \
+    -- sig gallery-application version list -g "$RG" -r "$GAL" --application-name "$APP"
+step "sig gallery-application delete" -- sig gallery-application delete -g "$RG" -r "$GAL" -n "$APP" --yes
+expect_exit "sig gallery-application show after delete exits 3" 3 'ResourceNotFound' \
+    -- sig gallery-application show -g "$RG" -r "$GAL" -n "$APP"
+step "sig gallery-application list after delete" 'length == 0' -- sig gallery-application list -g "$RG" -r "$GAL"
+
 step "sig delete" -- sig delete -g "$RG" -r "$GAL"
 expect_exit "sig show of the deleted gallery exits 3 (ResourceNotFound)" 3 '\(ResourceNotFound\)' \
     -- sig show -g "$RG" -r "$GAL"

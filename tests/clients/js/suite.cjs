@@ -199,6 +199,51 @@ async function workflow(h, args, client, tag) {
     assert.ok(v.publishingProfile.publishedDate instanceof Date && !isNaN(v.publishingProfile.publishedDate), "version publishedDate");
   };
 
+  const app = "app1";
+  const appId = `${galId}/applications/${app}`;
+  const media = `https://emulatorstore.blob.core.windows.net/apps/${app}-${tag}.zip`;
+
+  // Application operations are synchronous: the status given, no Azure-AsyncOperation or Location.
+  const synchronous = (method, status) => {
+    const seen = [];
+    return {
+      onResponse: (raw) => seen.push(raw),
+      check: () => {
+        const r = seen.find((x) => x.request.method === method);
+        assert.ok(r, `no ${method} response seen`);
+        assert.equal(r.status, status, `application ${method} status`);
+        for (const header of ["azure-asyncoperation", "location"]) {
+          assert.equal(r.headers.get(header), undefined, `application ${method} ${header} header`);
+        }
+      },
+    };
+  };
+
+  const checkApplication = (a, description) => {
+    assert.equal(a.name, app, "application name");
+    ieq(a.id, appId, "application id");
+    assert.equal(a.type, "Microsoft.Compute/galleries/applications", "application type");
+    assert.equal(a.location, "westus", "application location");
+    assert.equal(a.supportedOSType, "Linux", "application supportedOSType");
+    assert.equal(a.description, description, "application description");
+  };
+
+  const checkAppVersion = (v) => {
+    assert.equal(v.name, ver, "application version name");
+    ieq(v.id, `${appId}/versions/${ver}`, "application version id");
+    assert.equal(v.type, "Microsoft.Compute/galleries/applications/versions", "application version type");
+    assert.equal(v.location, "westus", "application version location");
+    assert.equal(v.provisioningState, "Succeeded", "application version provisioningState");
+    const pp = v.publishingProfile;
+    assert.equal(pp.source.mediaLink, media, "application version source.mediaLink");
+    assert.deepEqual([pp.manageActions.install, pp.manageActions.remove], ["sh install.sh", "sh remove.sh"], "application version manageActions");
+    const regions = Object.fromEntries(pp.targetRegions.map((r) => [regionKey(r.name), r]));
+    assert.deepEqual(Object.keys(regions).sort(), ["eastus", "westus"], "application version target regions");
+    assert.equal(regions.westus.regionalReplicaCount, 2, "application westus regionalReplicaCount");
+    assert.equal(regions.eastus.regionalReplicaCount ?? 1, 1, "application eastus regionalReplicaCount");
+    assert.ok(pp.publishedDate instanceof Date && !isNaN(pp.publishedDate), "application version publishedDate");
+  };
+
   const steps = [
     ["create gallery", async () => {
       const g = await h.poll(`${p} galleries.createOrUpdate`, () =>
@@ -332,6 +377,77 @@ async function workflow(h, args, client, tag) {
       const get = await send(client, "GET", url);
       assert.equal(get.status, 404, describe("GET", url, get));
       assert.equal(JSON.parse(get.bodyAsText).error.code, "ResourceNotFound", "managed image after delete: code");
+    }],
+    ["create application (Linux)", async () => {
+      const sync = synchronous("PUT", 201);
+      const a = await h.poll(`${p} galleryApplications.createOrUpdate`, () =>
+        client.galleryApplications.createOrUpdate(rg, gal, app,
+          { location: "westus", supportedOSType: "Linux", description: "app first", tags: { suite: "js" } },
+          { onResponse: sync.onResponse }));
+      sync.check();
+      checkApplication(a, "app first");
+      assert.deepEqual(a.tags, { suite: "js" }, "application tags");
+    }],
+    ["get application", async () => checkApplication(await client.galleryApplications.get(rg, gal, app), "app first")],
+    ["update application (PATCH, beginUpdateAndWait)", async () => {
+      const sync = synchronous("PATCH", 200);
+      const started = Date.now();
+      const a = await client.galleryApplications.beginUpdateAndWait(rg, gal, app,
+        { supportedOSType: "Linux", description: "app second" }, { onResponse: sync.onResponse });
+      const took = Date.now() - started;
+      h.pollers.push([`${p} galleryApplications.beginUpdateAndWait`, took]);
+      assert.ok(took < MAX_POLLER_MS, `galleryApplications.beginUpdateAndWait took ${took} ms (>= ${MAX_POLLER_MS} ms)`);
+      sync.check();
+      checkApplication(a, "app second");
+      checkApplication(await client.galleryApplications.get(rg, gal, app), "app second");
+    }],
+    ["list applications", async () => {
+      const items = await collect(client.galleryApplications.listByGallery(rg, gal));
+      assert.deepEqual(items.map((a) => a.name), [app], "applications in the gallery");
+      checkApplication(items[0], "app second");
+    }],
+    ["create application version in westus (x2) and eastus", async () => {
+      const v = await h.poll(`${p} galleryApplicationVersions.createOrUpdate`, () =>
+        client.galleryApplicationVersions.createOrUpdate(rg, gal, app, ver, {
+          location: "westus",
+          publishingProfile: {
+            source: { mediaLink: media },
+            manageActions: { install: "sh install.sh", remove: "sh remove.sh" },
+            targetRegions: [{ name: "westus", regionalReplicaCount: 2 }, { name: "eastus" }],
+          },
+        }));
+      checkAppVersion(v);
+    }],
+    ["get application version with $expand=ReplicationStatus", async () => {
+      const v = await client.galleryApplicationVersions.get(rg, gal, app, ver, { expand: "ReplicationStatus" });
+      checkAppVersion(v);
+      const rs = v.replicationStatus;
+      assert.ok(rs, "application version replicationStatus missing with $expand=ReplicationStatus");
+      assert.equal(rs.aggregatedState, "Completed", "application version replicationStatus.aggregatedState");
+      const summary = Object.fromEntries(rs.summary.map((s) => [regionKey(s.region), s]));
+      assert.deepEqual(Object.keys(summary).sort(), ["eastus", "westus"], "application version replicationStatus.summary regions");
+      for (const [region, s] of Object.entries(summary)) {
+        assert.equal(s.state, "Completed", `application version replicationStatus ${region} state`);
+        assert.equal(s.progress, 100, `application version replicationStatus ${region} progress`);
+      }
+    }],
+    ["list application versions", async () => {
+      const items = await collect(client.galleryApplicationVersions.listByGalleryApplication(rg, gal, app));
+      assert.deepEqual(items.map((v) => v.name), [ver], "versions of the application");
+      checkAppVersion(items[0]);
+      assert.equal(items[0].replicationStatus, undefined, "application version replicationStatus in a list");
+    }],
+    ["delete application version, then RestError 404", async () => {
+      await h.poll(`${p} galleryApplicationVersions.delete`, () => client.galleryApplicationVersions.delete(rg, gal, app, ver));
+      await expectNotFound(() => client.galleryApplicationVersions.get(rg, gal, app, ver), "application version after delete");
+      assert.deepEqual(await collect(client.galleryApplicationVersions.listByGalleryApplication(rg, gal, app)), [], "application versions after delete");
+    }],
+    ["delete application, then RestError 404", async () => {
+      const sync = synchronous("DELETE", 200);
+      await h.poll(`${p} galleryApplications.delete`, () => client.galleryApplications.delete(rg, gal, app, { onResponse: sync.onResponse }));
+      sync.check();
+      await expectNotFound(() => client.galleryApplications.get(rg, gal, app), "application after delete");
+      assert.deepEqual(await collect(client.galleryApplications.listByGallery(rg, gal)), [], "applications after delete");
     }],
     ["delete gallery, then RestError 404 ResourceNotFound", async () => {
       await h.poll(`${p} galleries.delete`, () => client.galleries.delete(rg, gal));

@@ -380,6 +380,140 @@ def workflow(h, args, client, resources, tag):
         expect_not_found(lambda: client.images.get(rg, src, api_version=state["images_api"]),
                          "managed image after delete")
 
+    app = "app1"
+    app_id = f"{gal_id}/applications/{app}"
+    media = f"https://emulatorstore.blob.core.windows.net/apps/{app}-{tag}.zip"
+
+    def synchronous(method, status):
+        """A raw_response_hook that records the response, and its check: the application
+        operations are synchronous (the status given, no Azure-AsyncOperation or Location)."""
+        seen = []
+
+        def hook(pipeline_response):
+            seen.append(pipeline_response.http_response)
+
+        def check():
+            first = [r for r in seen if r.request.method == method]
+            assert first, f"no {method} response seen"
+            r = first[0]
+            eq(r.status_code, status, f"application {method} status")
+            for header in ("Azure-AsyncOperation", "Location"):
+                eq(r.headers.get(header), None, f"application {method} {header} header")
+        return hook, check
+
+    def check_application(a, description):
+        eq(a.name, app, "application name")
+        ieq(a.id, app_id, "application id")
+        eq(a.type, "Microsoft.Compute/galleries/applications", "application type")
+        eq(a.location, "westus", "application location")
+        eq(a.properties.supported_os_type, "Linux", "application supportedOSType")
+        eq(a.properties.description, description, "application description")
+
+    def create_application():
+        hook, check = synchronous("PUT", 201)
+        a = h.poll(
+            f"{p} gallery_applications.begin_create_or_update",
+            lambda: client.gallery_applications.begin_create_or_update(
+                rg, gal, app, m.GalleryApplication(location="westus", tags={"suite": "python"},
+                                                   properties=m.GalleryApplicationProperties(
+                                                       supported_os_type="Linux", description="app first")),
+                raw_response_hook=hook,
+            ),
+        )
+        check()
+        check_application(a, "app first")
+        eq(a.tags, {"suite": "python"}, "application tags")
+
+    def get_application():
+        check_application(client.gallery_applications.get(rg, gal, app), "app first")
+
+    def update_application():
+        hook, check = synchronous("PATCH", 200)
+        a = h.poll(
+            f"{p} gallery_applications.begin_update",
+            lambda: client.gallery_applications.begin_update(
+                rg, gal, app, m.GalleryApplicationUpdate(properties=m.GalleryApplicationProperties(
+                    supported_os_type="Linux", description="app second")),
+                raw_response_hook=hook,
+            ),
+        )
+        check()
+        check_application(a, "app second")
+        check_application(client.gallery_applications.get(rg, gal, app), "app second")
+
+    def list_applications():
+        items = list(client.gallery_applications.list_by_gallery(rg, gal))
+        eq([a.name for a in items], [app], "applications in the gallery")
+        check_application(items[0], "app second")
+
+    def check_app_version(v):
+        eq(v.name, ver, "application version name")
+        ieq(v.id, f"{app_id}/versions/{ver}", "application version id")
+        eq(v.type, "Microsoft.Compute/galleries/applications/versions", "application version type")
+        eq(v.location, "westus", "application version location")
+        props = v.properties
+        eq(props.provisioning_state, "Succeeded", "application version provisioningState")
+        pp = props.publishing_profile
+        eq(pp.source.media_link, media, "application version source.mediaLink")
+        eq((pp.manage_actions.install, pp.manage_actions.remove), ("sh install.sh", "sh remove.sh"),
+           "application version manageActions")
+        regions = {region_key(r.name): r for r in pp.target_regions}
+        eq(sorted(regions), ["eastus", "westus"], "application version target regions")
+        eq(regions["westus"].regional_replica_count, 2, "application westus regionalReplicaCount")
+        eq(regions["eastus"].regional_replica_count or 1, 1, "application eastus regionalReplicaCount")
+        assert pp.published_date is not None, "application version publishedDate missing"
+
+    def create_app_version():
+        v = h.poll(
+            f"{p} gallery_application_versions.begin_create_or_update",
+            lambda: client.gallery_application_versions.begin_create_or_update(
+                rg, gal, app, ver,
+                m.GalleryApplicationVersion(location="westus", properties=m.GalleryApplicationVersionProperties(
+                    publishing_profile=m.GalleryApplicationVersionPublishingProfile(
+                        source=m.UserArtifactSource(media_link=media),
+                        manage_actions=m.UserArtifactManage(install="sh install.sh", remove="sh remove.sh"),
+                        target_regions=[m.TargetRegion(name="westus", regional_replica_count=2),
+                                        m.TargetRegion(name="eastus")],
+                    ),
+                )),
+            ),
+        )
+        check_app_version(v)
+
+    def get_app_version_with_replication_status():
+        v = client.gallery_application_versions.get(rg, gal, app, ver, expand="ReplicationStatus")
+        check_app_version(v)
+        rs = v.properties.replication_status
+        assert rs is not None, "application version replicationStatus missing with $expand=ReplicationStatus"
+        eq(rs.aggregated_state, "Completed", "application version replicationStatus.aggregatedState")
+        summary = {region_key(s.region): s for s in rs.summary}
+        eq(sorted(summary), ["eastus", "westus"], "application version replicationStatus.summary regions")
+        for region, s in summary.items():
+            eq(s.state, "Completed", f"application version replicationStatus {region} state")
+            eq(s.progress, 100, f"application version replicationStatus {region} progress")
+
+    def list_app_versions():
+        items = list(client.gallery_application_versions.list_by_gallery_application(rg, gal, app))
+        eq([v.name for v in items], [ver], "versions of the application")
+        check_app_version(items[0])
+        eq(items[0].properties.replication_status, None, "application version replicationStatus in a list")
+
+    def delete_app_version():
+        h.poll(f"{p} gallery_application_versions.begin_delete",
+               lambda: client.gallery_application_versions.begin_delete(rg, gal, app, ver))
+        expect_not_found(lambda: client.gallery_application_versions.get(rg, gal, app, ver),
+                         "application version after delete")
+        eq(list(client.gallery_application_versions.list_by_gallery_application(rg, gal, app)), [],
+           "application versions after delete")
+
+    def delete_application():
+        hook, check = synchronous("DELETE", 200)
+        h.poll(f"{p} gallery_applications.begin_delete",
+               lambda: client.gallery_applications.begin_delete(rg, gal, app, raw_response_hook=hook))
+        check()
+        expect_not_found(lambda: client.gallery_applications.get(rg, gal, app), "application after delete")
+        eq(list(client.gallery_applications.list_by_gallery(rg, gal)), [], "applications after delete")
+
     def delete_gallery():
         h.poll(f"{p} galleries.begin_delete", lambda: client.galleries.begin_delete(rg, gal))
         e = expect_not_found(lambda: client.galleries.get(rg, gal), "gallery after delete")
@@ -407,6 +541,15 @@ def workflow(h, args, client, resources, tag):
         ("delete version, then 404", delete_version),
         ("delete image definition, then 404", delete_image),
         ("delete managed image source, then 404", delete_source),
+        ("create application (Linux)", create_application),
+        ("get application", get_application),
+        ("update application (PATCH)", update_application),
+        ("list applications", list_applications),
+        ("create application version in westus (x2) and eastus", create_app_version),
+        ("get application version with $expand=ReplicationStatus", get_app_version_with_replication_status),
+        ("list application versions", list_app_versions),
+        ("delete application version, then ResourceNotFoundError", delete_app_version),
+        ("delete application, then ResourceNotFoundError", delete_application),
         ("delete gallery, then ResourceNotFoundError", delete_gallery),
         ("missing gallery is ResourceNotFoundError", missing_gallery),
         ("delete resource group (azure-mgmt-resource)", delete_group),
