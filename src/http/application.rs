@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Extension, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::gallery;
@@ -14,7 +14,6 @@ use super::tracked::{self, Decision, Parent, Target, Tracked};
 use crate::AppState;
 use crate::arm::api_version::{self, ApiVersion};
 use crate::arm::json::ArmJson;
-use crate::arm::query::Query;
 use crate::arm::request_id::RequestId;
 use crate::arm::resource_id::{ArmPath, BaseUrl};
 use crate::arm::{ArmError, de_time, format_time};
@@ -603,24 +602,7 @@ pub async fn gallery_application_versions_get(
     uri: Uri,
 ) -> Result<Response, ArmError> {
     let (t, _) = version_target(path)?;
-    let expand = Query::parse(uri.query()).get("$expand").is_some_and(|e| {
-        e.split(',')
-            .any(|v| v.trim().eq_ignore_ascii_case("ReplicationStatus"))
-    });
-    let r = state
-        .store
-        .get(&t.key)
-        .await?
-        .ok_or_else(|| t.not_found::<ApplicationVersions>())?;
-    let model = tracked::decode::<ApplicationVersions>(&r)?;
-    Ok(axum::Json(render_version(
-        &r,
-        &model,
-        &r.provisioning_state,
-        r.id.clone(),
-        expand,
-    ))
-    .into_response())
+    image_version::get_version::<ApplicationVersions>(&state, &t, &uri).await
 }
 
 /// GalleryApplicationVersions_ListByGalleryApplication

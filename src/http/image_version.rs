@@ -575,6 +575,15 @@ pub async fn gallery_image_versions_get(
     uri: Uri,
 ) -> Result<Response, ArmError> {
     let (t, _) = target(path)?;
+    get_version::<Versions>(&state, &t, &uri).await
+}
+
+/// GET of a version; `$expand=ReplicationStatus` adds `replicationStatus`.
+pub async fn get_version<T: Versioned>(
+    state: &AppState,
+    t: &Target,
+    uri: &Uri,
+) -> Result<Response, ArmError> {
     let expand = Query::parse(uri.query()).get("$expand").is_some_and(|e| {
         e.split(',')
             .any(|v| v.trim().eq_ignore_ascii_case("ReplicationStatus"))
@@ -583,16 +592,14 @@ pub async fn gallery_image_versions_get(
         .store
         .get(&t.key)
         .await?
-        .ok_or_else(|| t.not_found::<Versions>())?;
-    let model = tracked::decode::<Versions>(&r)?;
-    Ok(axum::Json(render(
-        &r,
-        &model,
-        &r.provisioning_state,
-        r.id.clone(),
-        expand,
-    ))
-    .into_response())
+        .ok_or_else(|| t.not_found::<T>())?;
+    let model = tracked::decode::<T>(&r)?;
+    let state = r.provisioning_state.as_str();
+    Ok(if expand {
+        axum::Json(T::render_expanded(&r, &model, state)).into_response()
+    } else {
+        axum::Json(T::render(&r, &model, state, r.id.clone())).into_response()
+    })
 }
 
 /// GalleryImageVersions_ListByGalleryImage
