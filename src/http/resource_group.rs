@@ -58,7 +58,8 @@ fn record(
 }
 
 /// Adds to `write` what makes sure the resource group of a new resource
-/// exists: a precondition when groups must be made first, else the group.
+/// exists: a precondition when groups must be made first (its creation
+/// registered the subscription), else the group and its subscription.
 pub fn guard(
     state: &AppState,
     write: &mut Write,
@@ -77,6 +78,11 @@ pub fn guard(
             state.clock.now(),
         );
         write.changes.insert(0, Change::InsertIfAbsent(group));
+        // A group made on first use may be the subscription's first use too.
+        let subscription = super::subscription::record(state, subscription_id);
+        write
+            .changes
+            .insert(0, Change::EnsureSubscription(subscription));
     }
 }
 

@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{Listing, WRITE_ATTEMPTS, resource_group, subscription};
+use super::{Listing, WRITE_ATTEMPTS, resource_group};
 use crate::AppState;
 use crate::arm::resource_id;
 use crate::arm::{ArmError, lro};
 use crate::domain::ProvisioningState;
 use crate::domain::operation::{OperationKind, Timing};
-use crate::store::{Change, ListScope, QuotaClaim, Record, StoreError};
+use crate::store::{ListScope, QuotaClaim, Record, StoreError};
 use crate::worker::{self, Start};
 
 /// A resource type served under a resource group.
@@ -219,11 +219,8 @@ pub async fn accept<T: Tracked>(
             write.operations.clear();
         }
         if existing.is_none() {
-            let subscription = subscription::record(state, &t.subscription_id);
-            write
-                .changes
-                .insert(0, Change::EnsureSubscription(subscription));
             match &t.parent {
+                // A nested resource's parent was registered with its subscription.
                 Parent::ResourceGroup => resource_group::guard(
                     state,
                     &mut write,

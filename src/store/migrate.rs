@@ -7,25 +7,39 @@ pub(super) struct Migration {
     pub sql: &'static str,
 }
 
-pub(super) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/sqlite/0001_init.sql"),
-}];
+pub(super) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../migrations/sqlite/0002_drop_group_index.sql"),
+    },
+];
 
-pub(super) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/postgres/0001_init.sql"),
-}];
+pub(super) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../migrations/postgres/0002_drop_group_index.sql"),
+    },
+];
 
 pub(super) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
 /// Applies what `$migrations` has beyond the recorded versions, on `$pool`,
-/// starting each transaction with `$lock` (Postgres: an advisory lock).
+/// each in a transaction opened with `$begin` (SQLite: `BEGIN IMMEDIATE`, so
+/// a second process waits instead of failing to upgrade its read lock) and
+/// starting with `$lock` (Postgres: an advisory lock).
 macro_rules! run {
-    ($pool:expr, $migrations:expr, $lock:expr) => {{
+    ($pool:expr, $migrations:expr, $lock:expr, begin = $begin:literal) => {{
         let mut result: Result<(), $crate::store::StoreError> = Ok(());
         for migration in $migrations {
-            let mut tx = $pool.begin().await?;
+            let mut tx = $pool.begin_with($begin).await?;
             if let Some(lock) = $lock {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }

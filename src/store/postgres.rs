@@ -51,7 +51,12 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        super::migrate::run!(pool, super::migrate::POSTGRES, Some(MIGRATION_LOCK))?;
+        super::migrate::run!(
+            pool,
+            super::migrate::POSTGRES,
+            Some(MIGRATION_LOCK),
+            begin = "BEGIN"
+        )?;
         Ok(PgStore {
             pool,
             kind: StoreKind::Postgres,

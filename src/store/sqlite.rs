@@ -62,7 +62,12 @@ impl SqliteStore {
     }
 
     async fn migrated(pool: sqlx::SqlitePool, kind: StoreKind) -> Result<Self, StoreError> {
-        super::migrate::run!(pool, super::migrate::SQLITE, None::<&str>)?;
+        super::migrate::run!(
+            pool,
+            super::migrate::SQLITE,
+            None::<&str>,
+            begin = "BEGIN IMMEDIATE"
+        )?;
         Ok(SqliteStore {
             pool,
             kind,
