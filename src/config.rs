@@ -122,9 +122,13 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_DEFAULT_SOURCE_SIZE_GB", default_value_t = 30, value_parser = clap::value_parser!(i32).range(1..=32_768))]
     pub default_source_size_gb: i32,
 
-    /// How long-running operations progress: instant (done before the first poll) or manual (only when POST /_emulator/clock/advance moves the clock).
+    /// How long-running operations progress: instant (done before the first poll), realistic (modelled durations, multiplied by --time-scale) or manual (only when POST /_emulator/clock/advance moves the clock). PUT /_emulator/timing switches it at run time.
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,
+
+    /// Multiplies the modelled durations of realistic timing (0.01: a 10-minute replication takes 6 seconds).
+    #[arg(long, env = "GALLERY_EMULATOR_TIME_SCALE", default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
 
     /// Extra host names (or IPs) the server certificate is valid for, e.g. a container's name.
     #[arg(
@@ -162,6 +166,14 @@ pub struct Config {
     /// Log filter, e.g. info or gallery_emulator=debug (debug logs every request).
     #[arg(long, env = "GALLERY_EMULATOR_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// A time scale: a finite number above zero.
+pub fn parse_time_scale(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1_000.0 => Ok(v),
+        _ => Err("expected a number above 0 and at most 1000, e.g. 0.01".to_string()),
+    }
 }
 
 impl Config {

@@ -22,7 +22,6 @@ use tokio::sync::RwLock;
 use crate::arm::ArmConfig;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::domain::operation::Timing;
 use crate::store::{Store, StoreError};
 
 /// Settings the handlers and the worker read.
@@ -37,7 +36,6 @@ pub struct Settings {
     pub max_replicas_per_region: i32,
     pub strict_sources: bool,
     pub default_source_size_gb: i32,
-    pub timing: Timing,
     pub auth: auth::AuthMode,
 }
 
@@ -100,10 +98,7 @@ pub fn state(
     store: Arc<dyn Store>,
     keys: Keys,
 ) -> (AppState, Arc<rustls::ServerConfig>) {
-    let clock = Arc::new(match config.timing {
-        Timing::Manual => Clock::manual(clock::system_micros()),
-        Timing::Instant => Clock::system(),
-    });
+    let clock = Arc::new(Clock::new(config.timing, config.time_scale));
     let settings = Arc::new(Settings {
         subscription: config.subscription.to_string(),
         tenant: config.tenant.to_string(),
@@ -114,7 +109,6 @@ pub fn state(
         max_replicas_per_region: config.max_replicas_per_region,
         strict_sources: config.strict_sources,
         default_source_size_gb: config.default_source_size_gb,
-        timing: config.timing,
         auth: config.auth,
     });
     let state = AppState {
@@ -151,6 +145,10 @@ pub async fn run(
     tls: Option<Arc<rustls::ServerConfig>>,
 ) -> Result<(), StoreError> {
     http::seed(&state).await?;
+    // A manual clock carries on from the virtual now it reached before a restart.
+    if let Some(kept) = state.store.get_meta(clock::VIRTUAL_NOW).await? {
+        state.clock.advance_to(kept.parse().unwrap_or_default());
+    }
     let worker = state.worker.clone();
     tokio::spawn(async move { worker.run().await });
     serve::serve(listener, http::router(state), tls).await;

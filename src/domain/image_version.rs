@@ -159,6 +159,9 @@ pub struct Publishing {
     pub replication_mode: Option<ReplicationMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_account_strategy: Option<StorageAccountStrategy>,
+    /// Replication to each target region, as planned and as far as it got.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replication: Vec<super::replication::RegionJob>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -536,6 +539,7 @@ pub fn publish(
         storage_account_type,
         replication_mode: p.replication_mode,
         storage_account_strategy: strategy,
+        replication: Vec::new(),
     })
 }
 
@@ -788,22 +792,33 @@ pub fn latest<'a>(
         .map(|(n, v, _)| (n, v))
 }
 
-/// Replication of each target region as of a provisioning state: until the
-/// worker tracks regions one by one, every region completes with the version.
-pub fn replication(publishing: &Publishing, provisioned: bool) -> Vec<RegionReplication> {
+/// Replication of each target region at `now`: as its job stands, or, for a
+/// region without one (a version stored before replication was tracked),
+/// complete once the version is provisioned.
+pub fn replication(publishing: &Publishing, provisioned: bool, now: i64) -> Vec<RegionReplication> {
     publishing
         .target_regions
         .iter()
-        .map(|r| RegionReplication {
-            region: r.name.clone(),
-            state: if provisioned {
-                ReplicationState::Completed
-            } else {
-                ReplicationState::Replicating
+        .map(
+            |r| match publishing.replication.iter().find(|j| j.region == r.name) {
+                Some(job) => RegionReplication {
+                    region: r.name.clone(),
+                    state: job.state,
+                    progress: job.progress(now),
+                    details: job.details(),
+                },
+                None => RegionReplication {
+                    region: r.name.clone(),
+                    state: if provisioned {
+                        ReplicationState::Completed
+                    } else {
+                        ReplicationState::Replicating
+                    },
+                    progress: if provisioned { 100 } else { 0 },
+                    details: String::new(),
+                },
             },
-            progress: if provisioned { 100 } else { 0 },
-            details: String::new(),
-        })
+        )
         .collect()
 }
 

@@ -10,6 +10,7 @@ pub mod names;
 pub mod operation;
 pub mod quota;
 pub mod region;
+pub mod replication;
 pub mod resource_group;
 pub mod source;
 pub mod tags;

@@ -55,10 +55,12 @@ pub fn outcome(kind: OperationKind) -> Outcome {
 }
 
 arm_enum!(
-    /// How operations progress: finished within the accepting request, or only
-    /// when a test moves the emulator's clock.
+    /// How operations progress: finished within the accepting request, after
+    /// modelled durations on the system clock (scaled), or only when a test
+    /// moves the emulator's virtual clock.
     Timing {
         Instant = "instant",
+        Realistic = "realistic",
         Manual = "manual",
     }
 );

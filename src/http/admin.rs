@@ -1,5 +1,6 @@
 //! The admin plane under `/_emulator/`: liveness, readiness, facts about this
-//! instance, reset, and the clock of manual timing.
+//! instance, reset, timing and the clock of manual timing, and the worker's
+//! counters.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,11 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::AppState;
+use std::sync::atomic::Ordering;
+
 use crate::arm::api_version::{self, VersionSet};
 use crate::arm::json::ArmJson;
 use crate::arm::resource_id::ArmPath;
 use crate::arm::{ArmError, format_time};
+use crate::domain::operation::Timing;
+use crate::worker::Applied;
+use crate::{AppState, clock, config};
 
 /// The CA that signs the emulator's HTTPS certificate, for clients to trust.
 pub async fn ca_pem(State(state): State<AppState>) -> Response {
@@ -50,7 +55,8 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
         "name": "gallery-emulator",
         "version": env!("CARGO_PKG_VERSION"),
         "store": state.store.kind().as_str(),
-        "timing": state.settings.timing.as_str(),
+        "timing": state.clock.timing().0.as_str(),
+        "timeScale": state.clock.timing().1,
         "defaultSubscription": state.settings.subscription,
         "defaultTenant": state.settings.tenant,
         "requireResourceGroups": state.settings.require_resource_groups,
@@ -81,14 +87,16 @@ pub async fn clock_get(State(state): State<AppState>) -> Json<Value> {
     Json(clock_body(&state, None))
 }
 
-fn clock_body(state: &AppState, completed: Option<usize>) -> Value {
+fn clock_body(state: &AppState, applied: Option<Applied>) -> Value {
     let mut body = json!({
         "mode": if state.clock.is_manual() { "manual" } else { "system" },
+        "timing": state.clock.timing().0.as_str(),
         "now": format_time(state.clock.now()),
         "nowMicros": state.clock.now(),
     });
-    if let Some(n) = completed {
-        body["completedOperations"] = n.into();
+    if let Some(applied) = applied {
+        body["completedOperations"] = applied.operations.into();
+        body["completedRegions"] = applied.region_steps.into();
     }
     body
 }
@@ -129,8 +137,57 @@ pub async fn clock_advance(
             ));
         }
     }
-    let completed = state.worker.step().await?;
-    Ok(Json(clock_body(&state, Some(completed))))
+    // Kept so that a restart carries on from here, not from the system's now.
+    state
+        .store
+        .set_meta(clock::VIRTUAL_NOW, &state.clock.now().to_string())
+        .await?;
+    let applied = state.worker.step().await?;
+    Ok(Json(clock_body(&state, Some(applied))))
+}
+
+pub async fn timing_get(State(state): State<AppState>) -> Json<Value> {
+    Json(timing_body(&state))
+}
+
+fn timing_body(state: &AppState) -> Value {
+    let (timing, scale) = state.clock.timing();
+    json!({"mode": timing.as_str(), "timeScale": scale})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimingBody {
+    mode: Timing,
+    time_scale: Option<f64>,
+}
+
+/// Switches timing at run time. Operations already accepted keep the
+/// schedule they were given; a manual clock starts at now.
+pub async fn timing_set(
+    State(state): State<AppState>,
+    ArmJson(body): ArmJson<TimingBody>,
+) -> Result<Json<Value>, ArmError> {
+    let scale = match body.time_scale {
+        None => state.clock.timing().1,
+        Some(s) => config::parse_time_scale(&s.to_string())
+            .map_err(|e| ArmError::invalid_parameter("timeScale", e))?,
+    };
+    state.clock.set_timing(body.mode, scale);
+    state.worker.wake();
+    Ok(Json(timing_body(&state)))
+}
+
+/// What this instance's worker applied since it started, and how many
+/// replication steps the store recorded across every instance sharing it.
+pub async fn worker(State(state): State<AppState>) -> Result<Json<Value>, ArmError> {
+    let counters = &state.worker.counters;
+    Ok(Json(json!({
+        "instance": state.worker.owner(),
+        "regionSteps": counters.region_steps.load(Ordering::Relaxed),
+        "operationsFinished": counters.operations_finished.load(Ordering::Relaxed),
+        "recordedSteps": state.store.count_steps().await?,
+    })))
 }
 
 /// The latest version of an image definition, optionally for one region:

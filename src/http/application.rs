@@ -390,7 +390,7 @@ fn render_version<'a>(
     v: &'a ApplicationVersion,
     state: &'a str,
     id: String,
-    expand: bool,
+    expanded_at: Option<i64>,
 ) -> VersionOut<'a> {
     VersionOut {
         name: &r.name,
@@ -412,8 +412,8 @@ fn render_version<'a>(
                 allow_deletion_of_replicated_locations: v.allow_deletion_of_replicated_locations,
             },
             provisioning_state: state,
-            replication_status: expand
-                .then(|| image_version::replication_status(&v.publishing, state)),
+            replication_status: expanded_at
+                .map(|now| image_version::replication_status(&v.publishing, state, now)),
         },
     }
 }
@@ -431,7 +431,15 @@ impl Tracked for ApplicationVersions {
         state: &'a str,
         id: String,
     ) -> impl Serialize + 'a {
-        render_version(r, m, state, id, false)
+        render_version(r, m, state, id, None)
+    }
+
+    /// A package is small next to a disk: replicating one is modelled as 1 GB.
+    fn replicated<'a>(
+        m: &'a mut ApplicationVersion,
+        _settings: &crate::Settings,
+    ) -> Option<(&'a mut Publishing, f64)> {
+        Some((&mut m.publishing, 1.0))
     }
 
     fn refusal(e: StoreError, r: &Record, _m: &ApplicationVersion) -> ArmError {
@@ -463,8 +471,9 @@ impl Versioned for ApplicationVersions {
         r: &'a Record,
         m: &'a ApplicationVersion,
         state: &'a str,
+        now: i64,
     ) -> impl Serialize + 'a {
-        render_version(r, m, state, r.id.clone(), true)
+        render_version(r, m, state, r.id.clone(), Some(now))
     }
 }
 

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::image;
 use super::tracked::{self, Decision, Parent, Target, Tracked};
-use crate::AppState;
 use crate::arm::api_version::{self, ApiVersion};
 use crate::arm::json::ArmJson;
 use crate::arm::query::Query;
@@ -24,6 +23,7 @@ use crate::domain::operation::OperationKind;
 use crate::domain::tags::Tags;
 use crate::domain::{DomainError, ProvisioningState, region};
 use crate::store::{ListScope, PageRequest, QuotaClaim, Record, StoreError};
+use crate::{AppState, Settings};
 
 type Api = ApiVersion<api_version::Gallery>;
 type VersionPath = ArmPath<(String, String, String, String, String)>;
@@ -258,10 +258,10 @@ fn display_name(canonical: &str) -> &'static str {
     region::find(canonical).map_or("", |r| r.display_name)
 }
 
-/// `replicationStatus` of a version in `state`.
-pub fn replication_status(p: &Publishing, state: &str) -> ReplicationStatusOut {
+/// `replicationStatus` of a version in `state` at `now`.
+pub fn replication_status(p: &Publishing, state: &str, now: i64) -> ReplicationStatusOut {
     let provisioned = state == ProvisioningState::Succeeded.as_str();
-    let summary: Vec<RegionStatusOut> = image_version::replication(p, provisioned)
+    let summary: Vec<RegionStatusOut> = image_version::replication(p, provisioned, now)
         .into_iter()
         .map(|s| RegionStatusOut {
             region: display_name(&s.region),
@@ -321,7 +321,7 @@ fn render<'a>(
     v: &'a ImageVersion,
     state: &'a str,
     id: String,
-    expand: bool,
+    expanded_at: Option<i64>,
 ) -> VersionOut<'a> {
     VersionOut {
         name: &r.name,
@@ -340,7 +340,8 @@ fn render<'a>(
                 block_deletion_before_end_of_life: v.safety.block_deletion_before_end_of_life,
             },
             provisioning_state: state,
-            replication_status: expand.then(|| replication_status(&v.publishing, state)),
+            replication_status: expanded_at
+                .map(|now| replication_status(&v.publishing, state, now)),
         },
     }
 }
@@ -354,11 +355,12 @@ pub trait Versioned: Tracked {
     const NO_LATEST: &'static str;
     const LATEST_TARGET: &'static str;
     fn publishing(model: &Self::Model) -> &Publishing;
-    /// The wire form with `replicationStatus`.
+    /// The wire form with `replicationStatus` as of `now`.
     fn render_expanded<'a>(
         r: &'a Record,
         m: &'a Self::Model,
         state: &'a str,
+        now: i64,
     ) -> impl Serialize + 'a;
 }
 
@@ -377,8 +379,9 @@ impl Versioned for Versions {
         r: &'a Record,
         m: &'a ImageVersion,
         state: &'a str,
+        now: i64,
     ) -> impl Serialize + 'a {
-        render(r, m, state, r.id.clone(), true)
+        render(r, m, state, r.id.clone(), Some(now))
     }
 }
 
@@ -393,7 +396,26 @@ impl Tracked for Versions {
         state: &'a str,
         id: String,
     ) -> impl Serialize + 'a {
-        render(r, m, state, id, false)
+        render(r, m, state, id, None)
+    }
+
+    fn replicated<'a>(
+        m: &'a mut ImageVersion,
+        settings: &Settings,
+    ) -> Option<(&'a mut Publishing, f64)> {
+        let size: i32 = m
+            .storage
+            .os_disk_image
+            .iter()
+            .chain(&m.storage.data_disk_images)
+            .map(|d| d.size_in_gb.unwrap_or(settings.default_source_size_gb))
+            .sum();
+        let size = if size > 0 {
+            size
+        } else {
+            settings.default_source_size_gb
+        };
+        Some((&mut m.publishing, f64::from(size)))
     }
 
     fn refusal(e: StoreError, r: &Record, _m: &ImageVersion) -> ArmError {
@@ -594,9 +616,10 @@ pub async fn get_version<T: Versioned>(
         .await?
         .ok_or_else(|| t.not_found::<T>())?;
     let model = tracked::decode::<T>(&r)?;
+    let now = state.clock.now();
     let state = r.provisioning_state.as_str();
     Ok(if expand {
-        axum::Json(T::render_expanded(&r, &model, state)).into_response()
+        axum::Json(T::render_expanded(&r, &model, state, now)).into_response()
     } else {
         axum::Json(T::render(&r, &model, state, r.id.clone())).into_response()
     })
@@ -689,7 +712,8 @@ pub async fn latest_response<T: Versioned>(
     };
     match resolve_latest::<T>(state, &parent.key, region).await? {
         Some((r, m)) => {
-            Ok(axum::Json(T::render_expanded(&r, &m, &r.provisioning_state)).into_response())
+            let now = state.clock.now();
+            Ok(axum::Json(T::render_expanded(&r, &m, &r.provisioning_state, now)).into_response())
         }
         None => Err(ArmError::new(
             axum::http::StatusCode::NOT_FOUND,

@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/clock", get(admin::clock_get))
         .route("/_emulator/clock/advance", post(admin::clock_advance))
+        .route("/_emulator/timing", get(admin::timing_get).put(admin::timing_set))
+        .route("/_emulator/worker", get(admin::worker))
         .route("/_emulator/latest/{*image_id}", get(admin::latest))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -8,13 +8,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{Listing, WRITE_ATTEMPTS, resource_group};
-use crate::AppState;
 use crate::arm::resource_id;
 use crate::arm::{ArmError, lro};
 use crate::domain::ProvisioningState;
-use crate::domain::operation::{OperationKind, Timing};
+use crate::domain::image_version::Publishing;
+use crate::domain::operation::OperationKind;
+use crate::domain::replication::{self, Failure, Pace};
 use crate::store::{ListScope, QuotaClaim, Record, StoreError};
-use crate::worker::{self, Start};
+use crate::worker::{self, Finish, Start};
+use crate::{AppState, Settings};
 
 /// A resource type served under a resource group.
 pub trait Tracked {
@@ -39,6 +41,16 @@ pub trait Tracked {
 
     /// A store refusal particular to this type (uniqueness, quota), in ARM's words.
     fn refusal(e: StoreError, r: &Record, model: &Self::Model) -> ArmError;
+
+    /// For a type that replicates to regions (versions): its publishing
+    /// profile, where the replication is planned and tracked, and the size
+    /// of what is copied, in GB.
+    fn replicated<'a>(
+        _model: &'a mut Self::Model,
+        _settings: &Settings,
+    ) -> Option<(&'a mut Publishing, f64)> {
+        None
+    }
 }
 
 /// Where a request's resource lives.
@@ -169,13 +181,23 @@ pub async fn accept<T: Tracked>(
         let marked = existing
             .as_ref()
             .is_some_and(|r| r.provisioning_state == ProvisioningState::Deleting.as_str());
-        let decision = decide(stored)?;
+        let mut decision = decide(stored)?;
         // Only the delete may be retried on a resource marked for deletion.
         if marked && decision.kind != OperationKind::Delete {
             return Err(marked_for_deletion::<T>(
                 existing.as_ref().map_or("", |r| r.name.as_str()),
             ));
         }
+        let pace = if T::ASYNCHRONOUS {
+            state.clock.pace()
+        } else {
+            Pace::Instant
+        };
+        let home = existing.as_ref().map_or_else(
+            || decision.location.clone().unwrap_or_default(),
+            |r| r.location.clone(),
+        );
+        let finish = schedule::<T>(state, &t.id, &home, &mut decision, pace, now);
         let body = serde_json::to_string(&decision.model)
             .map_err(|e| ArmError::internal(format!("cannot store the resource: {e}")))?;
         let record = match &existing {
@@ -208,13 +230,9 @@ pub async fn accept<T: Tracked>(
             } else {
                 None
             },
+            finish,
         };
-        let timing = if T::ASYNCHRONOUS {
-            state.settings.timing
-        } else {
-            Timing::Instant
-        };
-        let mut write = worker::begin(timing, now, start);
+        let mut write = worker::begin(now, start);
         if !T::ASYNCHRONOUS {
             write.operations.clear();
         }
@@ -265,6 +283,49 @@ pub async fn accept<T: Tracked>(
     Err(ArmError::internal(
         "the resource kept changing under concurrent writes; retry",
     ))
+}
+
+/// When the operation `decision` starts finishes, at `pace`; for a type
+/// that replicates, after the replication it plans for each target region.
+fn schedule<T: Tracked>(
+    state: &AppState,
+    id: &str,
+    home: &str,
+    decision: &mut Decision<T::Model>,
+    pace: Pace,
+    now: i64,
+) -> Finish {
+    let mut due = None;
+    let mut failure = None;
+    if decision.kind != OperationKind::Delete
+        && let Some((publishing, size_gb)) = T::replicated(&mut decision.model, &state.settings)
+    {
+        let source = replication::Source { size_gb, home };
+        let jobs = replication::plan(
+            &publishing.replication,
+            publishing,
+            source,
+            pace,
+            now,
+            |region| planned_failure(state, id, region),
+        );
+        due = replication::next_due(&jobs);
+        if let Some(Err(f)) = replication::outcome(&jobs) {
+            failure = Some(f.clone());
+        }
+        publishing.replication = jobs;
+    }
+    match pace {
+        Pace::Instant => Finish::Now(failure),
+        Pace::Scaled(_) => Finish::At(
+            due.unwrap_or_else(|| now + pace.scale(decision.kind.nominal_duration_micros())),
+        ),
+    }
+}
+
+/// The failure a test's fault rule plans for `region` of version `id`.
+fn planned_failure(_state: &AppState, _id: &str, _region: &str) -> Option<Failure> {
+    None
 }
 
 fn marked_for_deletion<T: Tracked>(name: &str) -> ArmError {

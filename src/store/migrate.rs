@@ -16,6 +16,10 @@ pub(super) const SQLITE: &[Migration] = &[
         version: 2,
         sql: include_str!("../../migrations/sqlite/0002_drop_group_index.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../../migrations/sqlite/0003_replication_steps.sql"),
+    },
 ];
 
 pub(super) const POSTGRES: &[Migration] = &[
@@ -26,6 +30,10 @@ pub(super) const POSTGRES: &[Migration] = &[
     Migration {
         version: 2,
         sql: include_str!("../../migrations/postgres/0002_drop_group_index.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../../migrations/postgres/0003_replication_steps.sql"),
     },
 ];
 

@@ -111,6 +111,22 @@ pub enum OperationChange {
         error: Option<String>,
         lease_owner: Option<String>,
     },
+    /// Makes a running operation due again at `due_at` and releases its
+    /// lease, if `lease_owner` still holds it (else `Stale`).
+    Reschedule {
+        id: String,
+        due_at: i64,
+        lease_owner: String,
+    },
+    /// Records that `owner` finished `region` of the operation's replication;
+    /// recording the same region of an operation twice fails the write.
+    Step {
+        operation_id: String,
+        region: String,
+        state: String,
+        at: i64,
+        owner: String,
+    },
 }
 
 /// One atomic write: its preconditions, record changes and operation changes.
@@ -250,4 +266,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<OperationRecord>, StoreError>;
     /// The earliest `due_at` of any running operation.
     async fn next_due(&self) -> Result<Option<i64>, StoreError>;
+    /// How many replication steps were recorded (`OperationChange::Step`).
+    async fn count_steps(&self) -> Result<i64, StoreError>;
+    /// A value the emulator keeps beside its state (the virtual clock's now).
+    async fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError>;
+    async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError>;
 }

@@ -434,6 +434,35 @@ macro_rules! impl_store {
                     }
                     Ok(())
                 }
+                OperationChange::Reschedule { id, due_at, lease_owner } => {
+                    let done = sqlx::query(
+                        "UPDATE operations SET due_at = $2, lease_owner = NULL, lease_until = NULL \
+                         WHERE id = $1 AND due_at IS NOT NULL AND lease_owner = $3",
+                    )
+                    .bind(id)
+                    .bind(due_at)
+                    .bind(lease_owner)
+                    .execute(&mut **tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Stale(id.clone()));
+                    }
+                    Ok(())
+                }
+                OperationChange::Step { operation_id, region, state, at, owner } => {
+                    sqlx::query(
+                        "INSERT INTO replication_steps (operation_id, region, state, applied_at, owner) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(operation_id)
+                    .bind(region)
+                    .bind(state)
+                    .bind(at)
+                    .bind(owner)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(())
+                }
             }
         }
 
@@ -452,7 +481,14 @@ macro_rules! impl_store {
 
             async fn reset(&self) -> Result<(), StoreError> {
                 let (_writer, mut tx) = self.begin_write().await?;
-                for table in ["resources", "quota_usage", "operations", "subscriptions", "meta"] {
+                for table in [
+                    "resources",
+                    "quota_usage",
+                    "operations",
+                    "replication_steps",
+                    "subscriptions",
+                    "meta",
+                ] {
                     sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
@@ -648,6 +684,35 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 Ok(row.try_get("due")?)
+            }
+
+            async fn count_steps(&self) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM replication_steps")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query("SELECT value FROM meta WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| r.try_get("value")).transpose()?)
+            }
+
+            async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
+                let (_writer, mut tx) = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
 

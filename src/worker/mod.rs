@@ -3,19 +3,23 @@
 //! a step function in a loop; tests drive `step()` and move the clock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::domain::operation::{self, OperationKind, OperationStatus, Outcome, Timing};
+use crate::domain::image_version::ReplicationState;
+use crate::domain::operation::{self, OperationKind, OperationStatus, Outcome};
+use crate::domain::replication::{self, Failure};
 use crate::domain::{ProvisioningState, quota};
 use crate::store::{
     Change, OperationChange, OperationRecord, QuotaClaim, Record, Store, StoreError, Write,
 };
 
-/// How long a claim on an operation lasts before another instance may take it over.
-const LEASE_MICROS: i64 = 30_000_000;
+/// How long a claim on an operation lasts before another instance (or this
+/// one, restarted after a crash) may take it over.
+const LEASE_MICROS: i64 = 10_000_000;
 /// Operations claimed per step.
 const BATCH: i64 = 64;
 /// Longest sleep of an idle worker: another instance sharing the store may
@@ -31,20 +35,34 @@ pub struct Start {
     /// The stored revision the write expects; `None` creates the record.
     pub prior_revision: Option<i64>,
     pub quota: Option<QuotaClaim>,
+    pub finish: Finish,
 }
 
-/// The write that accepts `start`: in instant timing the operation finishes
-/// inside it; otherwise the resource shows the running state and the
-/// operation is due after its nominal duration.
-pub fn begin(timing: Timing, now: i64, start: Start) -> Write {
+/// When an accepted operation finishes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    /// Inside the accepting write: succeeded, or failed with this failure.
+    Now(Option<Failure>),
+    /// When the worker reaches this time.
+    At(i64),
+}
+
+/// The `error` of a failed operation.
+pub fn operation_error(failure: &Failure) -> String {
+    serde_json::json!({"code": failure.code, "message": failure.message}).to_string()
+}
+
+/// The write that accepts `start`: finishing the operation inside it, or
+/// leaving the resource in the running state with the operation due later.
+pub fn begin(now: i64, start: Start) -> Write {
     let Start {
         operation_id,
         kind,
         mut record,
         prior_revision,
         quota,
+        finish,
     } = start;
-    let instant = timing == Timing::Instant;
     let mut op = OperationRecord {
         id: operation_id.clone(),
         subscription_id: record.subscription_id.clone(),
@@ -54,16 +72,29 @@ pub fn begin(timing: Timing, now: i64, start: Start) -> Write {
         status: OperationStatus::InProgress.as_str().to_string(),
         start_time: now,
         end_time: None,
-        due_at: Some(now + kind.nominal_duration_micros()),
+        due_at: None,
         error: None,
         lease_owner: None,
         lease_until: None,
     };
-    if instant {
-        op.status = OperationStatus::Succeeded.as_str().to_string();
-        op.end_time = Some(now);
-        op.due_at = None;
-    }
+    let failure = match finish {
+        Finish::At(due) => {
+            op.due_at = Some(due);
+            None
+        }
+        Finish::Now(failure) => {
+            op.status = match failure {
+                Some(_) => OperationStatus::Failed,
+                None => OperationStatus::Succeeded,
+            }
+            .as_str()
+            .to_string();
+            op.end_time = Some(now);
+            op.error = failure.as_ref().map(operation_error);
+            Some(failure)
+        }
+    };
+    let instant = failure.is_some();
     record.updated_at = now;
     let mut write = Write::default();
     match (kind, instant) {
@@ -85,10 +116,10 @@ pub fn begin(timing: Timing, now: i64, start: Start) -> Write {
             });
         }
         (_, _) => {
-            let state = if instant {
-                ProvisioningState::Succeeded
-            } else {
-                kind.running_state()
+            let state = match failure {
+                Some(Some(_)) => ProvisioningState::Failed,
+                Some(None) => ProvisioningState::Succeeded,
+                None => kind.running_state(),
             };
             record.provisioning_state = state.as_str().to_string();
             record.operation_id = (!instant).then_some(operation_id);
@@ -105,11 +136,28 @@ pub fn begin(timing: Timing, now: i64, start: Start) -> Write {
     write
 }
 
+/// What this instance's worker applied since it started.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Regions whose replication this instance finished.
+    pub region_steps: AtomicU64,
+    /// Operations this instance finished.
+    pub operations_finished: AtomicU64,
+}
+
+/// What the worker applied: regions finished and operations finished.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub region_steps: u64,
+    pub operations: u64,
+}
+
 pub struct Worker {
     store: Arc<dyn Store>,
     clock: Arc<Clock>,
     wake: Notify,
     owner: String,
+    pub counters: Counters,
 }
 
 impl Worker {
@@ -119,7 +167,13 @@ impl Worker {
             clock,
             wake: Notify::new(),
             owner: uuid::Uuid::new_v4().to_string(),
+            counters: Counters::default(),
         }
+    }
+
+    /// The id this instance's worker claims operations under.
+    pub fn owner(&self) -> &str {
+        &self.owner
     }
 
     /// Asks the loop to look for due work now.
@@ -127,9 +181,10 @@ impl Worker {
         self.wake.notify_one();
     }
 
-    /// Completes every operation due at the clock's now; returns how many.
-    pub async fn step(&self) -> Result<usize, StoreError> {
-        let mut done = 0;
+    /// Applies everything due at the clock's now: regions that finished
+    /// replicating and operations that finished.
+    pub async fn step(&self) -> Result<Applied, StoreError> {
+        let mut applied = Applied::default();
         loop {
             let now = self.clock.now();
             let due = self
@@ -137,11 +192,12 @@ impl Worker {
                 .claim_due(now, BATCH, &self.owner, now + LEASE_MICROS)
                 .await?;
             if due.is_empty() {
-                return Ok(done);
+                return Ok(applied);
             }
             for op in due {
-                self.complete(op, now).await?;
-                done += 1;
+                let done = self.complete(op, now).await?;
+                applied.region_steps += done.region_steps;
+                applied.operations += done.operations;
             }
         }
     }
@@ -169,22 +225,50 @@ impl Worker {
         }
     }
 
-    async fn complete(&self, op: OperationRecord, now: i64) -> Result<(), StoreError> {
+    async fn complete(&self, op: OperationRecord, now: i64) -> Result<Applied, StoreError> {
         // A concurrent write to the resource makes the write stale; read again.
         for _ in 0..5 {
-            match self.store.write(&self.completion(&op, now).await?).await {
+            let (write, applied) = self.completion(&op, now).await?;
+            match self.store.write(&write).await {
+                Ok(()) => {
+                    self.counters
+                        .region_steps
+                        .fetch_add(applied.region_steps, Ordering::Relaxed);
+                    self.counters
+                        .operations_finished
+                        .fetch_add(applied.operations, Ordering::Relaxed);
+                    return Ok(applied);
+                }
                 Err(StoreError::Stale(key)) if key != op.id => continue,
-                Err(StoreError::Stale(_)) => return Ok(()),
-                Err(StoreError::HasChildren(_)) => return self.fail_delete(&op, now).await,
-                other => return other,
+                Err(StoreError::Stale(_)) => return Ok(Applied::default()),
+                Err(StoreError::HasChildren(_)) => {
+                    self.fail_delete(&op, now).await?;
+                    return Ok(Applied {
+                        region_steps: 0,
+                        operations: 1,
+                    });
+                }
+                Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(Applied::default())
     }
 
-    async fn completion(&self, op: &OperationRecord, now: i64) -> Result<Write, StoreError> {
+    /// The write that applies what is due of `op` at `now`: the regions of
+    /// its replication that finished, and the operation's end once nothing
+    /// is left to replicate (else it is due again at the next region's end).
+    async fn completion(
+        &self,
+        op: &OperationRecord,
+        now: i64,
+    ) -> Result<(Write, Applied), StoreError> {
         let mut write = Write::default();
+        let mut applied = Applied {
+            region_steps: 0,
+            operations: 1,
+        };
         let mut status = OperationStatus::Succeeded;
+        let mut error = None;
         let kind = OperationKind::parse(&op.kind).unwrap_or(OperationKind::Update);
         let record = self.store.get(&op.resource_key).await?;
         match (record, operation::outcome(kind)) {
@@ -192,9 +276,44 @@ impl Worker {
             (Some(r), _) if r.operation_id.as_deref() != Some(op.id.as_str()) => {}
             (Some(mut r), Outcome::Provisioned(state)) => {
                 let expected_revision = r.revision;
+                r.updated_at = now;
                 r.provisioning_state = state.as_str().to_string();
                 r.operation_id = None;
-                r.updated_at = now;
+                // An unreadable replication cannot progress; the version
+                // completes as if it had none.
+                if let Ok(Some(step)) = advance_stored(&r.body, now) {
+                    r.body = step.body;
+                    applied.region_steps = step.finished.len() as u64;
+                    for (region, state) in step.finished {
+                        write.operations.push(OperationChange::Step {
+                            operation_id: op.id.clone(),
+                            region,
+                            state: state.as_str().to_string(),
+                            at: now,
+                            owner: self.owner.clone(),
+                        });
+                    }
+                    if let Some(due_at) = step.next_due {
+                        r.provisioning_state = kind.running_state().as_str().to_string();
+                        r.operation_id = Some(op.id.clone());
+                        write.changes.push(Change::Update {
+                            record: r,
+                            expected_revision,
+                        });
+                        write.operations.push(OperationChange::Reschedule {
+                            id: op.id.clone(),
+                            due_at,
+                            lease_owner: self.owner.clone(),
+                        });
+                        applied.operations = 0;
+                        return Ok((write, applied));
+                    }
+                    if let Some(failure) = step.failure {
+                        r.provisioning_state = ProvisioningState::Failed.as_str().to_string();
+                        status = OperationStatus::Failed;
+                        error = Some(operation_error(&failure));
+                    }
+                }
                 write.changes.push(Change::Update {
                     record: r,
                     expected_revision,
@@ -216,10 +335,10 @@ impl Worker {
             id: op.id.clone(),
             status: status.as_str().to_string(),
             end_time: now,
-            error: None,
+            error,
             lease_owner: Some(self.owner.clone()),
         });
-        Ok(write)
+        Ok((write, applied))
     }
 
     /// A delete that found children after all: the resource is kept and the
@@ -254,5 +373,105 @@ impl Worker {
             Err(StoreError::Stale(_)) => Ok(()),
             other => other,
         }
+    }
+}
+
+/// What a step of the worker did to a version's stored replication.
+#[derive(Debug)]
+struct Advanced {
+    /// The version's body with the replication as it now stands.
+    body: String,
+    /// The regions this step finished, with the state each reached.
+    finished: Vec<(String, ReplicationState)>,
+    /// When the next region finishes, while any still replicates.
+    next_due: Option<i64>,
+    /// Once every region finished: the first region's failure, if any.
+    failure: Option<Failure>,
+}
+
+/// Advances the replication stored in a version's JSON body to `now`; `None`
+/// when the body tracks none (not a version, or stored before tracking).
+fn advance_stored(body: &str, now: i64) -> Result<Option<Advanced>, serde_json::Error> {
+    let mut doc: serde_json::Value = serde_json::from_str(body)?;
+    let Some(slot) = doc.pointer_mut("/publishing/replication") else {
+        return Ok(None);
+    };
+    let mut jobs: Vec<replication::RegionJob> = serde_json::from_value(slot.take())?;
+    let finished = replication::advance(&mut jobs, now);
+    let failure = match replication::outcome(&jobs) {
+        Some(Err(f)) => Some(f.clone()),
+        _ => None,
+    };
+    *slot = serde_json::to_value(&jobs)?;
+    Ok(Some(Advanced {
+        body: doc.to_string(),
+        finished,
+        next_due: replication::next_due(&jobs),
+        failure,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::image_version::{Publishing, StorageAccountType, TargetRegion};
+    use crate::domain::replication::{Pace, Source, plan};
+
+    const NOW: i64 = 1_800_000_000_000_000;
+    const SECOND: i64 = 1_000_000;
+    const SOURCE: Source<'static> = Source {
+        size_gb: 30.0,
+        home: "westus",
+    };
+
+    fn publishing(regions: &[&str]) -> Publishing {
+        Publishing {
+            target_regions: regions
+                .iter()
+                .map(|name| TargetRegion {
+                    name: name.to_string(),
+                    regional_replica_count: 1,
+                    storage_account_type: StorageAccountType::StandardLrs,
+                    encryption: None,
+                    exclude_from_latest: false,
+                    additional_replica_sets: vec![],
+                })
+                .collect(),
+            replica_count: 1,
+            exclude_from_latest: false,
+            published_date: NOW,
+            end_of_life_date: None,
+            storage_account_type: StorageAccountType::StandardLrs,
+            replication_mode: None,
+            storage_account_strategy: None,
+            replication: vec![],
+        }
+    }
+
+    #[test]
+    fn a_stored_replication_advances_in_place() {
+        let mut p = publishing(&["westus", "eastus"]);
+        p.replication = plan(&[], &p, SOURCE, Pace::Scaled(1.0), NOW, |_| None);
+        let body = serde_json::json!({"publishing": p, "other": 1}).to_string();
+        // westus takes 30 + 30 × 3 × 0.5 × 1.25 = 86.25 s, eastus 142.5 s.
+        let step = advance_stored(&body, NOW + 90 * SECOND)
+            .expect("readable")
+            .expect("tracked");
+        assert_eq!(
+            step.finished,
+            vec![("westus".to_string(), ReplicationState::Completed)]
+        );
+        assert_eq!(step.next_due, Some(NOW + 142_500_000));
+        let done = advance_stored(&step.body, NOW + 143 * SECOND)
+            .expect("readable")
+            .expect("tracked");
+        assert_eq!(done.finished.len(), 1);
+        assert_eq!((done.next_due, done.failure), (None, None));
+        assert!(done.body.contains("\"other\":1"));
+        assert!(
+            advance_stored("{\"publishing\":{}}", NOW)
+                .expect("readable")
+                .is_none()
+        );
     }
 }

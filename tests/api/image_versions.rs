@@ -527,7 +527,23 @@ async fn in_manual_timing_a_version_replicates_until_the_clock_moves() {
             assert!(s["progress"].as_i64().is_some_and(|p| p < 100), "{s}");
         }
 
+        // The version's own region finishes first; the operation runs on.
         let moved = emu.advance_clock(json!({"toNextEvent": true})).await;
+        assert_eq!(moved["completedRegions"], 1, "{moved}");
+        assert_eq!(moved["completedOperations"], 0, "{moved}");
+        let (_, _, half) = emu.call("GET", &expand, None).await;
+        assert_eq!(half["properties"]["provisioningState"], "Creating");
+        let summary = &half["properties"]["replicationStatus"]["summary"];
+        assert_eq!(summary[0]["state"], "Completed", "{half}");
+        assert_eq!(summary[0]["progress"], 100, "{half}");
+        assert_eq!(summary[1]["state"], "Replicating", "{half}");
+        assert!(
+            summary[1]["progress"]
+                .as_i64()
+                .is_some_and(|p| p > 0 && p < 100)
+        );
+        let moved = emu.advance_clock(json!({"toNextEvent": true})).await;
+        assert_eq!(moved["completedRegions"], 1, "{moved}");
         assert_eq!(moved["completedOperations"], 1, "{moved}");
         let (_, _, done) = emu.call("GET", &expand, None).await;
         assert_eq!(done["properties"]["provisioningState"], "Succeeded");

@@ -629,7 +629,7 @@ impl Emulator {
     pub async fn settle(&self) {
         for _ in 0..50 {
             let moved = self.advance_clock(json!({"toNextEvent": true})).await;
-            if moved["completedOperations"] == 0 {
+            if moved["completedOperations"] == 0 && moved["completedRegions"] == 0 {
                 return;
             }
         }

@@ -292,6 +292,26 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
         400,
     )
     .await;
+    s.call("Admin_TimingGet", "GET", "/_emulator/timing", None, 200)
+        .await;
+    s.call(
+        "Admin_TimingSet",
+        "PUT",
+        "/_emulator/timing",
+        Some(json!({"mode": "fast"})),
+        400,
+    )
+    .await;
+    s.call(
+        "Admin_TimingSet",
+        "PUT",
+        "/_emulator/timing",
+        Some(json!({"mode": "manual"})),
+        200,
+    )
+    .await;
+    s.call("Admin_Worker", "GET", "/_emulator/worker", None, 200)
+        .await;
 
     // Subscriptions and resource groups.
     s.call(
