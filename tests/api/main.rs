@@ -16,6 +16,7 @@ mod latest;
 mod operations;
 mod paging;
 mod persistence;
+mod replication;
 mod resource_groups;
 mod shared_store;
 mod sources;

@@ -291,7 +291,123 @@ async fn an_operation_written_with_a_failing_finish_is_not_kept(store: Arc<dyn S
     assert_eq!(store.next_due().await.expect("next due"), None);
 }
 
+fn step(operation_id: &str, region: &str, owner: &str) -> OperationChange {
+    OperationChange::Step {
+        operation_id: operation_id.into(),
+        region: region.into(),
+        state: "Completed".into(),
+        at: 50,
+        owner: owner.into(),
+    }
+}
+
+async fn a_rescheduled_operation_is_due_again_and_released_only_by_its_holder(
+    store: Arc<dyn Store>,
+) {
+    add(&store, &[operation("op", "/r", 100)]).await;
+    let reschedule = |owner: &str, due_at: i64| Write {
+        operations: vec![OperationChange::Reschedule {
+            id: "op".into(),
+            due_at,
+            lease_owner: owner.into(),
+        }],
+        ..Write::default()
+    };
+    // Not leased yet: nobody holds it.
+    assert_err!(
+        store.write(&reschedule("a", 500)).await,
+        StoreError::Stale(_)
+    );
+    assert_eq!(
+        ids(&store.claim_due(100, 10, "a", 10_000).await.expect("claim")),
+        ["op"]
+    );
+    assert_err!(
+        store.write(&reschedule("b", 500)).await,
+        StoreError::Stale(_)
+    );
+    store
+        .write(&reschedule("a", 500))
+        .await
+        .expect("reschedule");
+    let op = store.get_operation("op").await.expect("get").expect("kept");
+    assert_eq!(
+        (op.due_at, op.lease_owner, op.lease_until),
+        (Some(500), None, None)
+    );
+    assert_eq!(op.status, "InProgress");
+    assert_eq!(store.next_due().await.expect("next due"), Some(500));
+    // The lease is released: another worker takes it when it is due, not before.
+    assert!(
+        store
+            .claim_due(499, 10, "b", 10_000)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&store.claim_due(500, 10, "b", 10_000).await.expect("claim")),
+        ["op"]
+    );
+    // A finished operation is not rescheduled.
+    store
+        .write(&finish("op", "Succeeded", 600, Some("b")))
+        .await
+        .expect("finish");
+    assert_err!(
+        store.write(&reschedule("b", 700)).await,
+        StoreError::Stale(_)
+    );
+}
+
+async fn each_region_step_of_an_operation_is_recorded_once(store: Arc<dyn Store>) {
+    assert_eq!(store.count_steps().await.expect("count"), 0);
+    let write = |changes: Vec<OperationChange>| Write {
+        operations: changes,
+        ..Write::default()
+    };
+    store
+        .write(&write(vec![
+            step("op1", "westus", "a"),
+            step("op1", "eastus", "a"),
+        ]))
+        .await
+        .expect("two regions");
+    store
+        .write(&write(vec![step("op2", "westus", "b")]))
+        .await
+        .expect("another operation, same region");
+    // The same region of the same operation again fails the whole write.
+    assert!(
+        store
+            .write(&write(vec![
+                step("op2", "eastus", "b"),
+                step("op1", "westus", "b")
+            ]))
+            .await
+            .is_err()
+    );
+    assert_eq!(store.count_steps().await.expect("count"), 3);
+    store.reset().await.expect("reset");
+    assert_eq!(store.count_steps().await.expect("count"), 0);
+}
+
+async fn meta_values_are_kept_and_replaced(store: Arc<dyn Store>) {
+    assert_eq!(store.get_meta("virtual_now").await.expect("get"), None);
+    store.set_meta("virtual_now", "100").await.expect("set");
+    store.set_meta("virtual_now", "250").await.expect("replace");
+    assert_eq!(
+        store.get_meta("virtual_now").await.expect("get").as_deref(),
+        Some("250")
+    );
+    store.reset().await.expect("reset");
+    assert_eq!(store.get_meta("virtual_now").await.expect("get"), None);
+}
+
 on_every_backend!(
+    a_rescheduled_operation_is_due_again_and_released_only_by_its_holder,
+    each_region_step_of_an_operation_is_recorded_once,
+    meta_values_are_kept_and_replaced,
     an_operation_reads_back_with_every_field_and_next_due_is_the_earliest,
     inserting_an_operation_id_twice_fails_and_keeps_the_first,
     claim_due_leases_only_due_unleased_operations,
