@@ -3,7 +3,8 @@
 //! vs get latency) next to a bare axum + sqlx SQLite handler with the same
 //! durability settings, the floor of HTTP plus a durable store on this machine.
 //! The load generator runs in this process; what each number means is in
-//! BENCHMARKS.md.
+//! BENCHMARKS.md. `-- --replication` instead measures the worker's CPU per
+//! replicated region and an idle emulator's CPU.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,6 +50,12 @@ struct Opts {
     /// Let the bare handler's inserts collide on SQLite's write lock (its busy
     /// handler sleeps) instead of queueing in-process as the emulator's writes do.
     bare_no_writer_lock: bool,
+    /// Run the replication benchmark instead, with these numbers of versions.
+    replication: Option<Vec<usize>>,
+    /// The time scale of the replication benchmark.
+    time_scale: f64,
+    /// How long the idle emulator is watched after replication.
+    idle: Duration,
 }
 
 impl Opts {
@@ -66,6 +73,9 @@ impl Opts {
                 list_samples: 50,
                 keep: false,
                 bare_no_writer_lock: false,
+                replication: None,
+                time_scale: 0.05,
+                idle: Duration::from_secs(5),
             }
         } else {
             Opts {
@@ -78,6 +88,9 @@ impl Opts {
                 list_samples: 300,
                 keep: false,
                 bare_no_writer_lock: false,
+                replication: None,
+                time_scale: 0.25,
+                idle: Duration::from_secs(30),
             }
         };
         let mut it = args.iter();
@@ -96,6 +109,23 @@ impl Opts {
                 "--list-samples" => o.list_samples = value(a) as usize,
                 "--keep" => o.keep = true,
                 "--bare-no-writer-lock" => o.bare_no_writer_lock = true,
+                "--replication" => {
+                    o.replication = Some(if quick {
+                        vec![200, 1_000]
+                    } else {
+                        vec![1_000, 10_000]
+                    });
+                }
+                "--versions" => {
+                    let list = it.next().expect("--versions needs counts, e.g. 1000,10000");
+                    o.replication = Some(
+                        list.split(',')
+                            .map(|n| n.trim().parse().expect("a count of versions"))
+                            .collect(),
+                    );
+                }
+                "--time-scale" => o.time_scale = value(a),
+                "--idle" => o.idle = Duration::from_secs_f64(value(a)),
                 // `cargo bench` passes --bench; a filter word means nothing here.
                 _ => {}
             }
@@ -856,6 +886,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("load generator runtime");
+    if let Some(counts) = o.replication.clone() {
+        replication_report(&driver, &o, &counts, &load_before);
+        return;
+    }
 
     eprintln!("cold start on fresh data dirs ({} runs)", o.cold_runs);
     let (mut fresh, mut fresh_line) = (Vec::new(), Vec::new());
@@ -1033,4 +1067,221 @@ fn main() {
             .max()
             .unwrap_or(0))
     );
+}
+
+// ---- replication ------------------------------------------------------------------
+
+/// Target regions of every benchmarked version: five regions whose modelled
+/// durations all differ (120 s to 480 s for 30 GB before the time scale), so
+/// each region finishes at its own time and is its own worker step.
+const REPLICATION_BODY: &str = r#"{"location":"westus","properties":{"storageProfile":{"source":{"id":"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/elsewhere/providers/Microsoft.Compute/images/base"}},"publishingProfile":{"targetRegions":[{"name":"westus"},{"name":"eastus","storageAccountType":"Standard_ZRS"},{"name":"westeurope","storageAccountType":"Standard_ZRS"},{"name":"japaneast","storageAccountType":"Premium_LRS"},{"name":"brazilsouth","storageAccountType":"Standard_LRS"}]}}}"#;
+const REPLICATION_REGIONS: u64 = 5;
+
+/// CPU seconds (user + system, all threads) process `pid` has used.
+fn process_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+struct ReplicationRun {
+    versions: usize,
+    create_secs: f64,
+    steps: u64,
+    recorded: u64,
+    wall_secs: f64,
+    cpu_secs: f64,
+    rss_kib: u64,
+    idle_cpu_secs: f64,
+}
+
+async fn json_of(client: &mut Client, method: Method, path: &str, body: &str) -> serde_json::Value {
+    let (status, bytes) = client
+        .send(method, path, Bytes::copy_from_slice(body.as_bytes()))
+        .await;
+    assert!(
+        status.is_success(),
+        "{path} answered {status}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
+    serde_json::from_slice(&bytes).expect("a JSON answer")
+}
+
+/// Creates `versions` versions × 5 regions on a frozen manual clock, then
+/// switches to realistic timing and measures the emulator's CPU until the
+/// worker has finished every version; then watches it idle.
+fn replication_run(driver: &tokio::runtime::Runtime, o: &Opts, versions: usize) -> ReplicationRun {
+    let dir = fresh_dir("replication");
+    let scale = o.time_scale.to_string();
+    let (emu, _, _) = Emulator::start(
+        &dir,
+        &[
+            "--timing",
+            "manual",
+            "--time-scale",
+            &scale,
+            "--image-version-quota",
+            UNLIMITED_QUOTA,
+        ],
+    );
+    let addr = emu.addr;
+    let pid = emu.child.id();
+    let gallery =
+        format!("/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Compute/galleries/g1");
+    let image = format!("{gallery}/images/i1");
+    let run = driver.block_on(async {
+        let mut admin = Client::connect(addr).await;
+        admin
+            .call(&Req {
+                method: Method::PUT,
+                path: format!("{gallery}?api-version={API}"),
+                body: Bytes::from_static(br#"{"location":"westus"}"#),
+                expect: StatusCode::CREATED,
+            })
+            .await;
+        admin
+            .call(&Req {
+                method: Method::PUT,
+                path: format!("{image}?api-version={API}"),
+                body: Bytes::from_static(br#"{"location":"westus","properties":{"osType":"Linux","osState":"Generalized","identifier":{"publisher":"p","offer":"o","sku":"s"}}}"#),
+                expect: StatusCode::CREATED,
+            })
+            .await;
+        for _ in 0..2 {
+            json_of(&mut admin, Method::POST, "/_emulator/clock/advance", r#"{"toNextEvent":true}"#).await;
+        }
+        let reqs = (0..versions)
+            .map(|i| Req {
+                method: Method::PUT,
+                path: format!(
+                    "{image}/versions/{}.{}.{}?api-version={API}",
+                    i / 1_000_000,
+                    i / 1_000 % 1_000,
+                    i % 1_000
+                ),
+                body: Bytes::from_static(REPLICATION_BODY.as_bytes()),
+                expect: StatusCode::CREATED,
+            })
+            .collect();
+        let started = Instant::now();
+        send_all(addr, 32, reqs).await;
+        let create_secs = started.elapsed().as_secs_f64();
+        let before = json_of(&mut admin, Method::GET, "/_emulator/worker", "").await;
+        let finished_before = before["operationsFinished"].as_u64().unwrap_or(0);
+
+        let cpu_before = process_cpu_secs(pid);
+        let let_go = Instant::now();
+        json_of(&mut admin, Method::PUT, "/_emulator/timing", r#"{"mode":"realistic"}"#).await;
+        let counters = loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let c = json_of(&mut admin, Method::GET, "/_emulator/worker", "").await;
+            if c["operationsFinished"].as_u64().unwrap_or(0) >= finished_before + versions as u64 {
+                break c;
+            }
+            assert!(
+                let_go.elapsed() < Duration::from_secs(3_600),
+                "replication never finished: {c}"
+            );
+        };
+        let wall_secs = let_go.elapsed().as_secs_f64();
+        let cpu_secs = process_cpu_secs(pid) - cpu_before;
+        let rss_kib = emu.rss_kib();
+        let idle_from = process_cpu_secs(pid);
+        tokio::time::sleep(o.idle).await;
+        let idle_cpu_secs = process_cpu_secs(pid) - idle_from;
+        ReplicationRun {
+            versions,
+            create_secs,
+            steps: counters["regionSteps"].as_u64().unwrap_or(0),
+            recorded: counters["recordedSteps"].as_u64().unwrap_or(0),
+            wall_secs,
+            cpu_secs,
+            rss_kib,
+            idle_cpu_secs,
+        }
+    });
+    drop(emu);
+    cleanup(o, &dir);
+    assert_eq!(
+        run.steps,
+        versions as u64 * REPLICATION_REGIONS,
+        "every region of every version is one step"
+    );
+    assert_eq!(run.recorded, run.steps, "each step recorded once");
+    run
+}
+
+fn replication_report(
+    driver: &tokio::runtime::Runtime,
+    o: &Opts,
+    counts: &[usize],
+    load_before: &str,
+) {
+    let mut runs = Vec::new();
+    for &n in counts {
+        eprintln!("replication: {n} versions × {REPLICATION_REGIONS} regions");
+        let run = replication_run(driver, o, n);
+        eprintln!(
+            "  {:.2} CPU s over {:.1} s for {} region steps ({:.0} µs each); idle {:.3} CPU s in {:.0} s",
+            run.cpu_secs,
+            run.wall_secs,
+            run.steps,
+            run.cpu_secs / run.steps as f64 * 1e6,
+            run.idle_cpu_secs,
+            o.idle.as_secs_f64()
+        );
+        runs.push(run);
+    }
+    let kind = if o.quick {
+        "QUICK RUN (not the full benchmark)"
+    } else {
+        "full run"
+    };
+    println!("\n## gallery-emulator replication benchmark: {kind}\n");
+    println!("- machine: {}", machine());
+    println!("- source: {}", revision());
+    println!(
+        "- load average before / after: {load_before} / {}",
+        loadavg()
+    );
+    println!(
+        "- versions of 30 GB × {REPLICATION_REGIONS} regions each, created at c32 on a frozen manual clock, then timing switched to realistic at time scale {}; the emulator's CPU (user + system, /proc/PID/stat) from the switch until its worker reports every version finished\n",
+        o.time_scale
+    );
+    println!(
+        "| versions | create (c32) | replication wall | region steps | worker CPU | CPU per region step | RSS after | idle CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for r in &runs {
+        println!(
+            "| {} | {:.1} s | {:.1} s | {} | {:.2} s | {:.0} µs | {} | {:.2}% of a core over {:.0} s |",
+            r.versions,
+            r.create_secs,
+            r.wall_secs,
+            r.steps,
+            r.cpu_secs,
+            r.cpu_secs / r.steps as f64 * 1e6,
+            mib(r.rss_kib),
+            r.idle_cpu_secs / o.idle.as_secs_f64() * 100.0,
+            o.idle.as_secs_f64()
+        );
+    }
+    if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
+        let per = |r: &ReplicationRun| r.cpu_secs / r.steps as f64;
+        let ratio = per(last) / per(first);
+        println!(
+            "\n- CPU per region step, {} → {} versions: {:.2}× (target ≤ 1.5×) {}",
+            first.versions,
+            last.versions,
+            ratio,
+            verdict(ratio <= 1.5)
+        );
+        let idle = last.idle_cpu_secs / o.idle.as_secs_f64() * 100.0;
+        println!(
+            "- idle CPU after replication: {idle:.2}% of a core (target < 1%) {}",
+            verdict(idle < 1.0)
+        );
+    }
 }

@@ -79,8 +79,7 @@ impl Clock {
     pub fn pace(&self) -> Pace {
         match self.timing() {
             (Timing::Instant, _) => Pace::Instant,
-            (Timing::Realistic, scale) => Pace::Scaled(scale),
-            (Timing::Manual, _) => Pace::Scaled(1.0),
+            (Timing::Realistic | Timing::Manual, scale) => Pace::Scaled(scale),
         }
     }
 
@@ -144,7 +143,8 @@ mod tests {
         assert_eq!(clock.pace(), Pace::Scaled(0.01));
         assert!(clock.now() >= ahead, "leaving manual kept the virtual now");
         let before = clock.now();
-        clock.set_timing(Timing::Manual, 1.0);
+        clock.set_timing(Timing::Manual, 0.5);
+        assert_eq!(clock.pace(), Pace::Scaled(0.5));
         assert!(clock.now() >= before);
         clock.set_timing(Timing::Instant, 1.0);
         assert_eq!(clock.pace(), Pace::Instant);

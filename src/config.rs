@@ -126,7 +126,7 @@ pub struct Config {
     #[arg(long, env = "GALLERY_EMULATOR_TIMING", default_value = "instant")]
     pub timing: Timing,
 
-    /// Multiplies the modelled durations of realistic timing (0.01: a 10-minute replication takes 6 seconds).
+    /// Multiplies the modelled durations of realistic and manual timing (0.01: a 10-minute replication takes 6 seconds).
     #[arg(long, env = "GALLERY_EMULATOR_TIME_SCALE", default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
 
