@@ -7,7 +7,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::AppState;
 use crate::arm::ArmError;
@@ -60,7 +59,14 @@ pub async fn faults_add(
 
 /// `GET /_emulator/faults`: every rule with its firing count.
 pub async fn faults_list(State(state): State<AppState>) -> Response {
-    Json(json!({ "value": state.faults.list() })).into_response()
+    #[derive(serde::Serialize)]
+    struct RuleList {
+        value: Vec<crate::faults::Rule>,
+    }
+    Json(RuleList {
+        value: state.faults.list(),
+    })
+    .into_response()
 }
 
 /// `DELETE /_emulator/faults`: removes every rule.
