@@ -96,7 +96,7 @@ pub struct ReplicationRule {
     pub after_progress: u8,
 }
 
-/// What the request facts a request rule is matched against.
+/// The facts of a request that request rules are matched against.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestFacts<'a> {
     pub method: &'a str,
@@ -145,7 +145,7 @@ impl Faults {
 
     /// Validates `input` and adds it as a rule; the rule as listed.
     pub fn add(&self, input: RuleInput) -> Result<Rule, DomainError> {
-        let rule = build(input, crate::http::fresh_id())?;
+        let rule = build(input, uuid::Uuid::new_v4().to_string())?;
         let mut rules = self.lock();
         rules.push(rule.clone());
         self.rearm(&rules);
