@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod faults;
 pub mod http;
 pub mod serve;
 pub mod store;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub signer: Arc<auth::Signer>,
     /// Subscriptions known to be registered, to skip the store on the hot path.
     pub known_subscriptions: Arc<RwLock<HashSet<String>>>,
+    /// Fault-injection rules (`/_emulator/faults`).
+    pub faults: Arc<faults::Faults>,
 }
 
 impl FromRef<AppState> for ArmConfig {
@@ -128,6 +131,7 @@ pub fn state(
         },
         settings,
         known_subscriptions: Default::default(),
+        faults: Arc::new(faults::Faults::new()),
     };
     (state, keys.tls.config)
 }

@@ -75,8 +75,10 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// Drops all state; the default subscription is registered again.
+/// Drops all state and every fault rule; the default subscription is
+/// registered again.
 pub async fn reset(State(state): State<AppState>) -> Result<StatusCode, ArmError> {
+    state.faults.clear();
     state.store.reset().await?;
     state.known_subscriptions.write().await.clear();
     super::seed(&state).await?;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod application;
+pub mod faults;
 pub mod gallery;
 pub mod identity;
 pub mod image;
@@ -18,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::AppState;
 use crate::arm::{ArmError, request_id};
@@ -151,9 +152,17 @@ pub fn router(state: AppState) -> Router {
         .route("/_emulator/timing", get(admin::timing_get).put(admin::timing_set))
         .route("/_emulator/worker", get(admin::worker))
         .route("/_emulator/latest/{*image_id}", get(admin::latest))
+        .route(
+            "/_emulator/faults",
+            get(faults::faults_list)
+                .post(faults::faults_add)
+                .delete(faults::faults_clear),
+        )
+        .route("/_emulator/faults/{id}", delete(faults::fault_delete))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(middleware::from_fn_with_state(state.clone(), identity::authenticate))
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)

@@ -324,8 +324,15 @@ fn schedule<T: Tracked>(
 }
 
 /// The failure a test's fault rule plans for `region` of version `id`.
-fn planned_failure(_state: &AppState, _id: &str, _region: &str) -> Option<Failure> {
-    None
+fn planned_failure(state: &AppState, id: &str, region: &str) -> Option<Failure> {
+    state
+        .faults
+        .replication_failure(id, region)
+        .map(|f| Failure {
+            code: f.code,
+            message: f.message,
+            progress: f.after_progress,
+        })
 }
 
 fn marked_for_deletion<T: Tracked>(name: &str) -> ArmError {

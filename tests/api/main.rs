@@ -9,6 +9,7 @@ mod applications;
 mod arm_rules;
 mod concurrency;
 mod errors;
+mod faults;
 mod galleries;
 mod image_versions;
 mod images;

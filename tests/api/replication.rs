@@ -597,3 +597,128 @@ async fn two_instances_on_one_postgres_share_the_replication_and_apply_each_step
     assert_eq!(ca["recordedSteps"], count * 3, "{ca}");
     assert_eq!(cb["recordedSteps"], count * 3, "{cb}");
 }
+
+async fn add_rule(emu: &Emulator, rule: Value) {
+    let (status, _, got) = emu
+        .call("POST", &emu.url("/_emulator/faults"), Some(rule))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{got}");
+}
+
+fn eastus_fails(after_progress: i64) -> Value {
+    json!({
+        "kind": "replication",
+        "versionPattern": "*/images/img1/versions/1.*",
+        "region": "East US",
+        "code": "ReplicationFailed",
+        "message": "Copy to eastus failed.",
+        "afterProgress": after_progress,
+        "times": 1
+    })
+}
+
+#[tokio::test]
+async fn a_region_failed_by_a_fault_rule_fails_the_version_with_its_error() {
+    for store in Store::all() {
+        let emu = with_definition(&store, &["--timing", "manual"]).await;
+        add_rule(&emu, eastus_fails(40)).await;
+        let (_, headers, _) = emu
+            .put_version(
+                RG,
+                GAL,
+                IMG,
+                "1.0.0",
+                body(&["westus", "eastus"], json!({})),
+            )
+            .await;
+        let op = emu.url(&op_path(&headers));
+        // 30 GB over two regions: westus takes 86.25 s; eastus (ZRS) would
+        // take 142.5 s × 1.25 = 178.125 s and fails at 40%, at 71.25 s.
+        assert_eq!(emu.step_clock().await, (1, 0));
+        let failed = emu.watch("1.0.0").await;
+        assert_eq!(
+            failed.regions[1],
+            ("East US".to_string(), "Failed".to_string(), 40)
+        );
+        assert_eq!(failed.regions[0].1, "Replicating");
+        assert_eq!(failed.aggregated, "Failed");
+        assert_eq!(failed.provisioning, "Creating", "westus still replicates");
+        let url = emu.api(&format!(
+            "{}?$expand=ReplicationStatus",
+            version_path(RG, GAL, IMG, "1.0.0")
+        ));
+        let (_, _, got) = emu.call("GET", &url, None).await;
+        let details = got["properties"]["replicationStatus"]["summary"][1]["details"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(details.contains("ReplicationFailed"), "{details}");
+
+        assert_eq!(emu.step_clock().await, (1, 1));
+        let done = emu.watch("1.0.0").await;
+        assert_eq!(done.provisioning, "Failed", "{}", store.name());
+        assert_eq!(states(&done), vec!["Completed", "Failed"]);
+        let (_, _, op_body) = emu.call("GET", &op, None).await;
+        assert_eq!(op_body["status"], "Failed", "{op_body}");
+        assert_eq!(
+            op_body["error"],
+            json!({"code": "ReplicationFailed", "message": "Copy to eastus failed."})
+        );
+        let (_, _, rules) = emu.call("GET", &emu.url("/_emulator/faults"), None).await;
+        assert_eq!(rules["value"][0]["fired"], 1, "{rules}");
+
+        // An update tries the failed region again; the rule is spent.
+        let (status, _, _) = emu
+            .patch_version(RG, GAL, IMG, "1.0.0", json!({"tags": {"retry": "1"}}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let retried = emu.watch("1.0.0").await;
+        assert_eq!(retried.provisioning, "Updating");
+        assert_eq!(
+            retried.regions[1],
+            ("East US".to_string(), "Replicating".to_string(), 0)
+        );
+        emu.settle().await;
+        let healed = emu.watch("1.0.0").await;
+        assert_eq!(healed.provisioning, "Succeeded");
+        assert_eq!(states(&healed), vec!["Completed"; 2]);
+    }
+}
+
+#[tokio::test]
+async fn in_instant_timing_a_failed_region_fails_the_operation_before_the_first_poll() {
+    let emu = with_definition(&Store::sqlite(), &[]).await;
+    add_rule(&emu, eastus_fails(0)).await;
+    let (status, headers, _) = emu
+        .put_version(
+            RG,
+            GAL,
+            IMG,
+            "1.0.0",
+            body(&["westus", "eastus"], json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, _, op) = emu.call("GET", &emu.url(&op_path(&headers)), None).await;
+    assert_eq!(op["status"], "Failed", "{op}");
+    assert_eq!(op["error"]["code"], "ReplicationFailed");
+    let failed = emu.watch("1.0.0").await;
+    assert_eq!(failed.provisioning, "Failed");
+    assert_eq!(
+        failed.regions,
+        vec![
+            ("West US".to_string(), "Completed".to_string(), 100),
+            ("East US".to_string(), "Failed".to_string(), 0),
+        ]
+    );
+    // Another version of the same image is not matched once the rule is spent.
+    emu.create_version(
+        RG,
+        GAL,
+        IMG,
+        "1.0.1",
+        body(&["westus", "eastus"], json!({})),
+    )
+    .await;
+    assert_eq!(emu.watch("1.0.1").await.provisioning, "Succeeded");
+}

@@ -313,6 +313,71 @@ async fn every_answer_of_a_session_over_all_operations_is_documented_and_valid()
     s.call("Admin_Worker", "GET", "/_emulator/worker", None, 200)
         .await;
 
+    // Fault rules: added, fired, listed, removed.
+    s.call(
+        "Admin_FaultsAdd",
+        "POST",
+        "/_emulator/faults",
+        Some(json!({"status": 200, "code": "Nope"})),
+        400,
+    )
+    .await;
+    let throttle = s
+        .call(
+            "Admin_FaultsAdd",
+            "POST",
+            "/_emulator/faults",
+            Some(json!({
+                "method": "GET",
+                "path": format!("/subscriptions/{SUB}"),
+                "status": 429,
+                "code": "TooManyRequests",
+                "times": 1
+            })),
+            201,
+        )
+        .await;
+    s.call(
+        "Subscriptions_Get",
+        "GET",
+        &q(&format!("/subscriptions/{SUB}"), r),
+        None,
+        429,
+    )
+    .await;
+    let replication = s
+        .call(
+            "Admin_FaultsAdd",
+            "POST",
+            "/_emulator/faults",
+            Some(json!({
+                "kind": "replication",
+                "versionPattern": "*/versions/9.9.9",
+                "region": "East US",
+                "code": "ReplicationFailed",
+                "afterProgress": 50
+            })),
+            201,
+        )
+        .await;
+    s.call("Admin_FaultsList", "GET", "/_emulator/faults", None, 200)
+        .await;
+    let one = format!(
+        "/_emulator/faults/{}",
+        throttle.2["id"].as_str().unwrap_or("")
+    );
+    s.call("Admin_FaultDelete", "DELETE", &one, None, 204).await;
+    s.call("Admin_FaultDelete", "DELETE", &one, None, 404).await;
+    assert_eq!(replication.2["region"], "eastus", "{}", replication.2);
+    s.call(
+        "Admin_FaultsClear",
+        "DELETE",
+        "/_emulator/faults",
+        None,
+        204,
+    )
+    .await;
+
     // Subscriptions and resource groups.
     s.call(
         "Subscriptions_List",

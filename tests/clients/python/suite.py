@@ -207,6 +207,26 @@ def workflow(h, args, client, resources, tag):
     def get_gallery():
         check_gallery(client.galleries.get(rg, gal), "first")
 
+    def throttled_get_gallery():
+        # A fault rule answers the next two GETs of the gallery 429 + Retry-After: 1;
+        # azure-core's RetryPolicy waits and retries, and the third GET succeeds.
+        faults = f"{args.endpoint}/_emulator/faults"
+        rule = requests.post(faults, verify=args.ca, timeout=10, json={
+            "method": "GET", "path": gal_id, "status": 429, "code": "TooManyRequests",
+            "retryAfter": 1, "times": 2,
+        })
+        eq(rule.status_code, 201, f"adding the fault rule: {rule.text}")
+        try:
+            started = time.monotonic()
+            check_gallery(client.galleries.get(rg, gal), "first")
+            took = time.monotonic() - started
+            assert took >= 1.9, f"the SDK retried after {took:.2f} s, not after Retry-After (2 x 1 s)"
+            listed = requests.get(faults, verify=args.ca, timeout=10).json()["value"]
+            fired = [r["fired"] for r in listed if r["id"] == rule.json()["id"]]
+            eq(fired, [2], "fired count of the 429 rule")
+        finally:
+            requests.delete(faults, verify=args.ca, timeout=10).raise_for_status()
+
     def update_gallery():
         g = h.poll(
             f"{p} galleries.begin_update",
@@ -527,6 +547,7 @@ def workflow(h, args, client, resources, tag):
         ("create resource group (azure-mgmt-resource)", create_group),
         ("create gallery", create_gallery),
         ("get gallery", get_gallery),
+        ("get gallery throttled twice (429 + Retry-After: 1), retried by the SDK", throttled_get_gallery),
         ("update gallery (PATCH)", update_gallery),
         ("list galleries by resource group", list_galleries_by_group),
         ("list galleries by subscription", list_galleries_by_subscription),
