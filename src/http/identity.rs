@@ -148,6 +148,8 @@ pub async fn token(
         } else {
             tenant.clone()
         };
+    // Tokens live on the system clock, not the emulator's: clients compare
+    // `exp` with their own time, which a manual clock does not move.
     let now = crate::clock::system_micros() / 1_000_000;
     let oid = auth::object_id(principal);
     let claims = Claims {

@@ -722,3 +722,42 @@ async fn in_instant_timing_a_failed_region_fails_the_operation_before_the_first_
     .await;
     assert_eq!(emu.watch("1.0.1").await.provisioning, "Succeeded");
 }
+
+#[tokio::test]
+async fn a_dead_instances_share_of_the_replication_is_taken_over() {
+    let Some(store) = Store::postgres() else {
+        return;
+    };
+    // 30 GB over three regions at 0.05: about 5 s, 10 s and 18 s.
+    let flags = ["--timing", "realistic", "--time-scale", "0.05"];
+    let a = with_definition(&store, &flags).await;
+    let mut b = Emulator::start_on(&store, &flags);
+    let count = 8;
+    for i in 0..count {
+        b.create_version(RG, GAL, IMG, &format!("3.0.{i}"), body(&REGIONS, json!({})))
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.worker_counters().await["recordedSteps"].as_i64() < Some(count) {
+        assert!(Instant::now() < deadline, "no region finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.kill();
+    for i in 0..count {
+        let url = a.api(&format!(
+            "{}?$expand=ReplicationStatus",
+            version_path(RG, GAL, IMG, &format!("3.0.{i}"))
+        ));
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let (_, _, got) = a.call("GET", &url, None).await;
+            if got["properties"]["provisioningState"] == "Succeeded" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "3.0.{i} never finished: {got}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let counters = a.worker_counters().await;
+    assert_eq!(counters["recordedSteps"], count * 3, "{counters}");
+}
