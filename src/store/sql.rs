@@ -59,6 +59,136 @@ pub(super) fn random_secret() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A value bound to one of a statement's `$n` parameters.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Bind<'a> {
+    Text(&'a str),
+    OptText(Option<&'a str>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+/// The refusal a statement's result can stand for.
+#[derive(Debug, Clone)]
+pub(super) enum Refusal {
+    Stale(String),
+    ParentMissing(String),
+    HasChildren(String),
+}
+
+impl From<Refusal> for StoreError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Stale(k) => StoreError::Stale(k),
+            Refusal::ParentMissing(k) => StoreError::ParentMissing(k),
+            Refusal::HasChildren(k) => StoreError::HasChildren(k),
+        }
+    }
+}
+
+/// What a statement's result must show for the write to go on.
+#[derive(Debug, Clone)]
+pub(super) enum Expect {
+    Anything,
+    /// At least one row changed.
+    Changed(Refusal),
+    /// The quota claim took a slot.
+    Claimed { limit: i64 },
+    /// At least one row returned.
+    Row(Refusal),
+    /// No row returned.
+    NoRow(Refusal),
+}
+
+impl Expect {
+    /// Checks a statement that changed `changed` rows and returned `rows`.
+    pub(super) fn check(&self, changed: u64, rows: usize) -> Result<(), StoreError> {
+        let refused = match self {
+            Expect::Anything => None,
+            Expect::Changed(r) => (changed == 0).then_some(r),
+            Expect::Row(r) => (rows == 0).then_some(r),
+            Expect::NoRow(r) => (rows > 0).then_some(r),
+            Expect::Claimed { limit } => {
+                return match changed {
+                    0 => Err(StoreError::QuotaExceeded { limit: *limit }),
+                    _ => Ok(()),
+                };
+            }
+        };
+        refused.map_or(Ok(()), |r| Err(r.clone().into()))
+    }
+}
+
+/// How a unique violation in a statement reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OnUnique<'a> {
+    Plain,
+    /// An insert of the record with this key: its key, or its unique pair, is taken.
+    Insert(&'a str),
+    /// An update of the record with this key: its unique pair is taken.
+    Update(&'a str),
+}
+
+/// One statement of a write, written with parameters `$1..$n`.
+#[derive(Debug, Clone)]
+pub(super) struct Statement<'a> {
+    pub sql: &'static str,
+    pub binds: Vec<Bind<'a>>,
+    pub expect: Expect,
+    pub on_unique: OnUnique<'a>,
+}
+
+impl<'a> Statement<'a> {
+    pub(super) fn new(sql: &'static str, binds: Vec<Bind<'a>>) -> Self {
+        Statement {
+            sql,
+            binds,
+            expect: Expect::Anything,
+            on_unique: OnUnique::Plain,
+        }
+    }
+
+    pub(super) fn expect(mut self, expect: Expect) -> Self {
+        self.expect = expect;
+        self
+    }
+
+    pub(super) fn on_unique(mut self, on_unique: OnUnique<'a>) -> Self {
+        self.on_unique = on_unique;
+        self
+    }
+}
+
+/// The statements joined into one text, each statement's `$n` moved past the
+/// parameters of the statements before it (SQLite binds `$n` across the
+/// statements of one query), with their binds in order.
+pub(super) fn joined<'a>(statements: &[Statement<'a>]) -> (String, Vec<Bind<'a>>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    for statement in statements {
+        let offset = binds.len();
+        let mut chars = statement.sql.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            sql.push(c);
+            if c != '$' {
+                continue;
+            }
+            let mut n = 0usize;
+            let mut digits = false;
+            while let Some((_, d)) = chars.next_if(|(_, d)| d.is_ascii_digit()) {
+                n = n * 10 + (d as usize - '0' as usize);
+                digits = true;
+            }
+            if digits {
+                sql.push_str(&(n + offset).to_string());
+            }
+        }
+        sql.push_str(";\n");
+        binds.extend_from_slice(&statement.binds);
+    }
+    (sql, binds)
+}
+
 /// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
 /// `kind: StoreKind` and an
 /// `async fn begin_write(&self)` opening a write transaction (with a guard
@@ -70,6 +200,7 @@ macro_rules! impl_store {
         claim_sql = $claim_sql:expr,
         lock_shared = $shared:literal,
         lock_exclusive = $exclusive:literal,
+        batched = $batched:literal,
         json_page_open = $page_open:literal,
         json_body = $json_body:literal,
         json_page_close = $page_close:literal
@@ -88,7 +219,10 @@ macro_rules! impl_store {
         }
 
         use sqlx::Row as _;
-        use $crate::store::sql::{insert_error, operation_columns, random_secret, record_columns};
+        use $crate::store::sql::{
+            insert_error, joined, operation_columns, random_secret, record_columns, Bind, Expect,
+            OnUnique, Refusal, Statement,
+        };
         use $crate::store::{
             Change, ListScope, OperationChange, OperationRecord, Page, PageRequest, Record,
             SubscriptionRecord, Write,
@@ -190,149 +324,330 @@ macro_rules! impl_store {
             Page { items, next }
         }
 
-        async fn apply_change(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            change: &Change,
-        ) -> Result<(), StoreError> {
-            match change {
-                Change::Insert { record, quota } => {
-                    if let Some(quota) = quota {
-                        let claimed = sqlx::query(
-                            "INSERT INTO quota_usage (subscription_id, kind, location, used) \
-                             VALUES ($1, $2, $3, 1) \
-                             ON CONFLICT (subscription_id, kind, location) \
-                             DO UPDATE SET used = quota_usage.used + 1 WHERE quota_usage.used < $4",
-                        )
-                        .bind(&record.subscription_id)
-                        .bind(&record.kind)
-                        .bind(&record.location)
-                        .bind(quota.limit)
-                        .execute(&mut **tx)
-                        .await?;
-                        if claimed.rows_affected() == 0 || quota.limit < 1 {
-                            return Err(StoreError::QuotaExceeded { limit: quota.limit });
-                        }
-                    }
-                    match insert_record(tx, record, false).await {
-                        // SQLite reports the unique pair before the primary key
-                        // when both clash (Postgres reports the key); a whole
-                        // record inserted again is `AlreadyExists`.
-                        Err(StoreError::Unique(c)) => {
-                            let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
-                                .bind(&record.key)
-                                .fetch_optional(&mut **tx)
-                                .await;
-                            match taken {
-                                Ok(Some(_)) => Err(StoreError::AlreadyExists(record.key.clone())),
-                                _ => Err(StoreError::Unique(c)),
+        /// The statements of a write, in order: its preconditions, its
+        /// record changes, its operation changes.
+        fn plan(write: &Write) -> Result<Vec<Statement<'_>>, StoreError> {
+            let mut out = Vec::new();
+            if let Some(parent) = &write.require_parent {
+                out.push(
+                    Statement::new(concat!("SELECT key FROM resources WHERE key = $1", $shared), vec![Bind::Text(parent)])
+                        .expect(Expect::Row(Refusal::ParentMissing(parent.clone()))),
+                );
+            }
+            if let Some(key) = &write.require_no_children {
+                // Postgres: the parent is held shared by a creating child and
+                // the deleted record exclusively here, so they serialise.
+                if !$exclusive.is_empty() {
+                    out.push(Statement::new(
+                        concat!("SELECT key FROM resources WHERE key = $1", $exclusive),
+                        vec![Bind::Text(key)],
+                    ));
+                }
+                out.push(
+                    Statement::new("SELECT key FROM resources WHERE parent_key = $1 LIMIT 1", vec![Bind::Text(key)])
+                        .expect(Expect::NoRow(Refusal::HasChildren(key.clone()))),
+                );
+            }
+            for change in &write.changes {
+                match change {
+                    Change::Insert { record, quota } => {
+                        if let Some(quota) = quota {
+                            if quota.limit < 1 {
+                                return Err(StoreError::QuotaExceeded { limit: quota.limit });
                             }
+                            out.push(
+                                Statement::new(
+                                    "INSERT INTO quota_usage (subscription_id, kind, location, used) \
+                                     VALUES ($1, $2, $3, 1) \
+                                     ON CONFLICT (subscription_id, kind, location) \
+                                     DO UPDATE SET used = quota_usage.used + 1 WHERE quota_usage.used < $4",
+                                    vec![
+                                        Bind::Text(&record.subscription_id),
+                                        Bind::Text(&record.kind),
+                                        Bind::Text(&record.location),
+                                        Bind::Int(quota.limit),
+                                    ],
+                                )
+                                .expect(Expect::Claimed { limit: quota.limit }),
+                            );
                         }
-                        other => other,
+                        out.push(
+                            Statement::new(
+                                concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
+                                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"),
+                                record_binds(record),
+                            )
+                            .on_unique(OnUnique::Insert(&record.key)),
+                        );
                     }
-                }
-                Change::InsertIfAbsent(record) => {
-                    insert_record(tx, record, true).await?;
-                    if $shared.is_empty() {
-                        // SQLite: this transaction already excludes every other writer.
-                        return Ok(());
+                    Change::InsertIfAbsent(record) => {
+                        out.push(Statement::new(
+                            concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
+                                     ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                                     ON CONFLICT (key) DO NOTHING"),
+                            record_binds(record),
+                        ));
+                        // Postgres: held so a concurrent delete of it waits for
+                        // this write (a SQLite write excludes every other writer).
+                        if !$shared.is_empty() {
+                            out.push(
+                                Statement::new(concat!("SELECT key FROM resources WHERE key = $1", $shared), vec![Bind::Text(&record.key)])
+                                    .expect(Expect::Row(Refusal::Stale(record.key.clone()))),
+                            );
+                        }
                     }
-                    // Hold it so a concurrent delete of it waits for this write.
-                    let held = sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $shared))
-                        .bind(&record.key)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                    match held {
-                        Some(_) => Ok(()),
-                        None => Err(StoreError::Stale(record.key.clone())),
-                    }
-                }
-                Change::EnsureSubscription(s) => {
-                    insert_subscription(&mut **tx, s).await?;
-                    Ok(())
-                }
-                Change::Update { record, expected_revision } => {
-                    let updated = sqlx::query(
-                        "UPDATE resources SET id = $2, provisioning_state = $3, unique_scope = $4, \
-                         unique_key = $5, operation_id = $6, body = $7, revision = $8, updated_at = $9 \
-                         WHERE key = $1 AND revision = $10",
-                    )
-                    .bind(&record.key)
-                    .bind(&record.id)
-                    .bind(&record.provisioning_state)
-                    .bind(record.unique.as_ref().map(|u| u.0.as_str()))
-                    .bind(record.unique.as_ref().map(|u| u.1.as_str()))
-                    .bind(&record.operation_id)
-                    .bind(&record.body)
-                    .bind(expected_revision + 1)
-                    .bind(record.updated_at)
-                    .bind(expected_revision)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| insert_error(e, &record.key))?;
-                    if updated.rows_affected() == 0 {
-                        return Err(StoreError::Stale(record.key.clone()));
-                    }
-                    Ok(())
-                }
-                Change::Delete { key, expected_revision, counted } => {
-                    let deleted = sqlx::query(
-                        "DELETE FROM resources WHERE key = $1 AND ($2 IS NULL OR revision = $2) \
-                         RETURNING subscription_id, kind, location",
-                    )
-                    .bind(key)
-                    .bind(*expected_revision)
-                    .fetch_all(&mut **tx)
-                    .await?;
-                    let Some(row) = deleted.first() else {
-                        return match expected_revision {
-                            Some(_) => Err(StoreError::Stale(key.clone())),
-                            None => Ok(()),
-                        };
-                    };
-                    if *counted {
-                        let subscription_id: String = row.try_get("subscription_id")?;
-                        let kind: String = row.try_get("kind")?;
-                        let location: String = row.try_get("location")?;
-                        sqlx::query(
-                            "UPDATE quota_usage SET used = used - 1 \
-                             WHERE subscription_id = $1 AND kind = $2 AND location = $3 AND used > 0",
+                    Change::EnsureSubscription(s) => out.push(Statement::new(
+                        "INSERT INTO subscriptions (subscription_id, display_name, tenant_id, state, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subscription_id) DO NOTHING",
+                        vec![
+                            Bind::Text(&s.subscription_id),
+                            Bind::Text(&s.display_name),
+                            Bind::Text(&s.tenant_id),
+                            Bind::Text(&s.state),
+                            Bind::Int(s.created_at),
+                        ],
+                    )),
+                    Change::Update { record, expected_revision } => out.push(
+                        Statement::new(
+                            "UPDATE resources SET id = $2, provisioning_state = $3, unique_scope = $4, \
+                             unique_key = $5, operation_id = $6, body = $7, revision = $8, updated_at = $9 \
+                             WHERE key = $1 AND revision = $10",
+                            vec![
+                                Bind::Text(&record.key),
+                                Bind::Text(&record.id),
+                                Bind::Text(&record.provisioning_state),
+                                Bind::OptText(record.unique.as_ref().map(|u| u.0.as_str())),
+                                Bind::OptText(record.unique.as_ref().map(|u| u.1.as_str())),
+                                Bind::OptText(record.operation_id.as_deref()),
+                                Bind::Text(&record.body),
+                                Bind::Int(expected_revision + 1),
+                                Bind::Int(record.updated_at),
+                                Bind::Int(*expected_revision),
+                            ],
                         )
-                        .bind(subscription_id)
-                        .bind(kind)
-                        .bind(location)
-                        .execute(&mut **tx)
-                        .await?;
+                        .expect(Expect::Changed(Refusal::Stale(record.key.clone())))
+                        .on_unique(OnUnique::Update(&record.key)),
+                    ),
+                    Change::Delete { key, expected_revision, counted } => {
+                        // The quota slot is released first, found through the
+                        // row the delete removes.
+                        if *counted {
+                            out.push(Statement::new(
+                                "UPDATE quota_usage SET used = used - 1 WHERE used > 0 \
+                                 AND (subscription_id, kind, location) IN (SELECT subscription_id, kind, location \
+                                 FROM resources WHERE key = $1 AND ($2 IS NULL OR revision = $2))",
+                                vec![Bind::Text(key), Bind::OptInt(*expected_revision)],
+                            ));
+                        }
+                        let delete = Statement::new(
+                            "DELETE FROM resources WHERE key = $1 AND ($2 IS NULL OR revision = $2)",
+                            vec![Bind::Text(key), Bind::OptInt(*expected_revision)],
+                        );
+                        out.push(match expected_revision {
+                            Some(_) => delete.expect(Expect::Changed(Refusal::Stale(key.clone()))),
+                            None => delete,
+                        });
                     }
-                    Ok(())
+                    Change::DeleteResourceGroup { subscription_id, resource_group } => {
+                        // Postgres: writes that hold the group (as a parent)
+                        // finish first, so what they create is deleted with it.
+                        if !$exclusive.is_empty() {
+                            out.push(Statement::new(
+                                concat!(
+                                    "SELECT key FROM resources WHERE subscription_id = $1 AND resource_group = $2 \
+                                     AND kind = 'resourcegroups'",
+                                    $exclusive
+                                ),
+                                vec![Bind::Text(subscription_id), Bind::Text(resource_group)],
+                            ));
+                        }
+                        out.push(Statement::new(
+                            "DELETE FROM resources WHERE subscription_id = $1 AND resource_group = $2",
+                            vec![Bind::Text(subscription_id), Bind::Text(resource_group)],
+                        ));
+                        out.push(Statement::new(
+                            "UPDATE quota_usage SET used = (SELECT COUNT(*) FROM resources r \
+                             WHERE r.subscription_id = quota_usage.subscription_id \
+                             AND r.kind = quota_usage.kind AND r.location = quota_usage.location) \
+                             WHERE subscription_id = $1",
+                            vec![Bind::Text(subscription_id)],
+                        ));
+                    }
                 }
-                Change::DeleteResourceGroup { subscription_id, resource_group } => {
-                    // Writes that hold the group (as a parent) finish first, so
-                    // what they create is deleted with it.
-                    sqlx::query(concat!(
-                        "SELECT key FROM resources WHERE subscription_id = $1 AND resource_group = $2 \
-                         AND kind = 'resourcegroups'",
-                        $exclusive
-                    ))
-                    .bind(subscription_id)
-                    .bind(resource_group)
-                    .fetch_all(&mut **tx)
-                    .await?;
-                    sqlx::query("DELETE FROM resources WHERE subscription_id = $1 AND resource_group = $2")
-                        .bind(subscription_id)
-                        .bind(resource_group)
-                        .execute(&mut **tx)
-                        .await?;
-                    sqlx::query(
-                        "UPDATE quota_usage SET used = (SELECT COUNT(*) FROM resources r \
-                         WHERE r.subscription_id = quota_usage.subscription_id \
-                         AND r.kind = quota_usage.kind AND r.location = quota_usage.location) \
-                         WHERE subscription_id = $1",
+            }
+            for change in &write.operations {
+                out.push(match change {
+                    OperationChange::Insert(op) => Statement::new(
+                        concat!(
+                            "INSERT INTO operations (", operation_columns!(), ") VALUES \
+                             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                        ),
+                        vec![
+                            Bind::Text(&op.id),
+                            Bind::Text(&op.subscription_id),
+                            Bind::Text(&op.location),
+                            Bind::Text(&op.kind),
+                            Bind::Text(&op.resource_key),
+                            Bind::Text(&op.status),
+                            Bind::Int(op.start_time),
+                            Bind::OptInt(op.end_time),
+                            Bind::OptInt(op.due_at),
+                            Bind::OptText(op.error.as_deref()),
+                            Bind::OptText(op.lease_owner.as_deref()),
+                            Bind::OptInt(op.lease_until),
+                        ],
+                    ),
+                    OperationChange::Finish { id, status, end_time, error, lease_owner } => Statement::new(
+                        "UPDATE operations SET status = $2, end_time = $3, error = $4, due_at = NULL, \
+                         lease_owner = NULL, lease_until = NULL \
+                         WHERE id = $1 AND due_at IS NOT NULL AND ($5 IS NULL OR lease_owner = $5)",
+                        vec![
+                            Bind::Text(id),
+                            Bind::Text(status),
+                            Bind::Int(*end_time),
+                            Bind::OptText(error.as_deref()),
+                            Bind::OptText(lease_owner.as_deref()),
+                        ],
                     )
-                    .bind(subscription_id)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
+                    .expect(Expect::Changed(Refusal::Stale(id.clone()))),
+                    OperationChange::Reschedule { id, due_at, lease_owner } => Statement::new(
+                        "UPDATE operations SET due_at = $2, lease_owner = NULL, lease_until = NULL \
+                         WHERE id = $1 AND due_at IS NOT NULL AND lease_owner = $3",
+                        vec![Bind::Text(id), Bind::Int(*due_at), Bind::Text(lease_owner)],
+                    )
+                    .expect(Expect::Changed(Refusal::Stale(id.clone()))),
+                    OperationChange::Step { operation_id, region, state, at, owner } => Statement::new(
+                        "INSERT INTO replication_steps (operation_id, region, state, applied_at, owner) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                        vec![
+                            Bind::Text(operation_id),
+                            Bind::Text(region),
+                            Bind::Text(state),
+                            Bind::Int(*at),
+                            Bind::Text(owner),
+                        ],
+                    ),
+                });
+            }
+            Ok(out)
+        }
+
+        fn record_binds(r: &Record) -> Vec<Bind<'_>> {
+            vec![
+                Bind::Text(&r.key),
+                Bind::Text(&r.id),
+                Bind::Text(&r.kind),
+                Bind::Text(&r.parent_key),
+                Bind::Text(&r.subscription_id),
+                Bind::Text(&r.resource_group),
+                Bind::Text(&r.name),
+                Bind::Text(&r.location),
+                Bind::Text(&r.provisioning_state),
+                Bind::OptText(r.unique.as_ref().map(|u| u.0.as_str())),
+                Bind::OptText(r.unique.as_ref().map(|u| u.1.as_str())),
+                Bind::OptText(r.operation_id.as_deref()),
+                Bind::Text(&r.body),
+                Bind::Int(r.revision),
+                Bind::Int(r.created_at),
+                Bind::Int(r.updated_at),
+            ]
+        }
+
+        type DbQuery<'q> = sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>;
+
+        fn bound<'q>(mut query: DbQuery<'q>, binds: &[Bind<'q>]) -> DbQuery<'q> {
+            for bind in binds {
+                query = match *bind {
+                    Bind::Text(v) => query.bind(v),
+                    Bind::OptText(v) => query.bind(v),
+                    Bind::Int(v) => query.bind(v),
+                    Bind::OptInt(v) => query.bind(v),
+                };
+            }
+            query
+        }
+
+        /// A failed statement in ARM's terms: a unique violation names what
+        /// was taken.
+        async fn refusal_of(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            e: sqlx::Error,
+            on_unique: OnUnique<'_>,
+        ) -> StoreError {
+            match on_unique {
+                OnUnique::Plain => StoreError::Backend(e),
+                OnUnique::Update(key) => insert_error(e, key),
+                // SQLite reports the unique pair before the primary key when
+                // both clash (Postgres reports the key); a whole record
+                // inserted again is `AlreadyExists`.
+                OnUnique::Insert(key) => match insert_error(e, key) {
+                    StoreError::Unique(c) => {
+                        let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
+                            .bind(key)
+                            .fetch_optional(&mut **tx)
+                            .await;
+                        match taken {
+                            Ok(Some(_)) => StoreError::AlreadyExists(key.to_owned()),
+                            _ => StoreError::Unique(c),
+                        }
+                    }
+                    other => other,
+                },
+            }
+        }
+
+        /// Runs `statements` in `tx`: as one query (a round trip to the
+        /// database for the whole write) when `$batched`, else one by one.
+        async fn run(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            statements: &[Statement<'_>],
+        ) -> Result<(), StoreError> {
+            if !$batched {
+                for statement in statements {
+                    let query = bound(sqlx::query(statement.sql), &statement.binds);
+                    let counted = match statement.expect {
+                        Expect::Row(_) | Expect::NoRow(_) => {
+                            query.fetch_all(&mut **tx).await.map(|rows| (0, rows.len()))
+                        }
+                        _ => query.execute(&mut **tx).await.map(|done| (done.rows_affected(), 0)),
+                    };
+                    match counted {
+                        Ok((changed, rows)) => statement.expect.check(changed, rows)?,
+                        Err(e) => return Err(refusal_of(tx, e, statement.on_unique).await),
+                    }
                 }
+                return Ok(());
+            }
+            let (sql, binds) = joined(statements);
+            let mut failed = None;
+            {
+                let mut results = sqlx::Executor::fetch_many(&mut **tx, bound(sqlx::query(&sql), &binds));
+                let (mut index, mut rows) = (0, 0);
+                while let Some(result) =
+                    std::future::poll_fn(|cx| futures_core::Stream::poll_next(results.as_mut(), cx)).await
+                {
+                    match result {
+                        Ok(sqlx::Either::Right(_)) => rows += 1,
+                        Ok(sqlx::Either::Left(done)) => {
+                            if let Some(statement) = statements.get(index) {
+                                statement.expect.check(done.rows_affected(), rows)?;
+                            }
+                            index += 1;
+                            rows = 0;
+                        }
+                        Err(e) => {
+                            failed = Some((e, index));
+                            break;
+                        }
+                    }
+                }
+            }
+            match failed {
+                Some((e, index)) => {
+                    let on_unique = statements.get(index).map_or(OnUnique::Plain, |s| s.on_unique);
+                    Err(refusal_of(tx, e, on_unique).await)
+                }
+                None => Ok(()),
             }
         }
 
@@ -352,118 +667,6 @@ macro_rules! impl_store {
             .execute(executor)
             .await?;
             Ok(())
-        }
-
-        async fn insert_record(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            record: &Record,
-            if_absent: bool,
-        ) -> Result<(), StoreError> {
-            let sql = if if_absent {
-                concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-                         ON CONFLICT (key) DO NOTHING")
-            } else {
-                concat!("INSERT INTO resources (", record_columns!(), ") VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
-            };
-            sqlx::query(sql)
-                .bind(&record.key)
-                .bind(&record.id)
-                .bind(&record.kind)
-                .bind(&record.parent_key)
-                .bind(&record.subscription_id)
-                .bind(&record.resource_group)
-                .bind(&record.name)
-                .bind(&record.location)
-                .bind(&record.provisioning_state)
-                .bind(record.unique.as_ref().map(|u| u.0.as_str()))
-                .bind(record.unique.as_ref().map(|u| u.1.as_str()))
-                .bind(&record.operation_id)
-                .bind(&record.body)
-                .bind(record.revision)
-                .bind(record.created_at)
-                .bind(record.updated_at)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| insert_error(e, &record.key))?;
-            Ok(())
-        }
-
-        async fn apply_operation(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            change: &OperationChange,
-        ) -> Result<(), StoreError> {
-            match change {
-                OperationChange::Insert(op) => {
-                    sqlx::query(concat!(
-                        "INSERT INTO operations (", operation_columns!(), ") VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                    ))
-                    .bind(&op.id)
-                    .bind(&op.subscription_id)
-                    .bind(&op.location)
-                    .bind(&op.kind)
-                    .bind(&op.resource_key)
-                    .bind(&op.status)
-                    .bind(op.start_time)
-                    .bind(op.end_time)
-                    .bind(op.due_at)
-                    .bind(&op.error)
-                    .bind(&op.lease_owner)
-                    .bind(op.lease_until)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
-                }
-                OperationChange::Finish { id, status, end_time, error, lease_owner } => {
-                    let done = sqlx::query(
-                        "UPDATE operations SET status = $2, end_time = $3, error = $4, due_at = NULL, \
-                         lease_owner = NULL, lease_until = NULL \
-                         WHERE id = $1 AND due_at IS NOT NULL AND ($5 IS NULL OR lease_owner = $5)",
-                    )
-                    .bind(id)
-                    .bind(status)
-                    .bind(end_time)
-                    .bind(error)
-                    .bind(lease_owner)
-                    .execute(&mut **tx)
-                    .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Stale(id.clone()));
-                    }
-                    Ok(())
-                }
-                OperationChange::Reschedule { id, due_at, lease_owner } => {
-                    let done = sqlx::query(
-                        "UPDATE operations SET due_at = $2, lease_owner = NULL, lease_until = NULL \
-                         WHERE id = $1 AND due_at IS NOT NULL AND lease_owner = $3",
-                    )
-                    .bind(id)
-                    .bind(due_at)
-                    .bind(lease_owner)
-                    .execute(&mut **tx)
-                    .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Stale(id.clone()));
-                    }
-                    Ok(())
-                }
-                OperationChange::Step { operation_id, region, state, at, owner } => {
-                    sqlx::query(
-                        "INSERT INTO replication_steps (operation_id, region, state, applied_at, owner) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(operation_id)
-                    .bind(region)
-                    .bind(state)
-                    .bind(at)
-                    .bind(owner)
-                    .execute(&mut **tx)
-                    .await?;
-                    Ok(())
-                }
-            }
         }
 
         #[async_trait::async_trait]
@@ -615,37 +818,9 @@ macro_rules! impl_store {
             }
 
             async fn write(&self, write: &Write) -> Result<(), StoreError> {
+                let statements = plan(write)?;
                 let (_writer, mut tx) = self.begin_write().await?;
-                // Postgres: the parent is held shared and the deleted record
-                // exclusively, so a child and its parent's deletion serialise.
-                if let Some(parent) = &write.require_parent {
-                    let found = sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $shared))
-                        .bind(parent)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if found.is_none() {
-                        return Err(StoreError::ParentMissing(parent.clone()));
-                    }
-                }
-                if let Some(key) = &write.require_no_children {
-                    sqlx::query(concat!("SELECT key FROM resources WHERE key = $1", $exclusive))
-                        .bind(key)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let child = sqlx::query("SELECT key FROM resources WHERE parent_key = $1 LIMIT 1")
-                        .bind(key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if child.is_some() {
-                        return Err(StoreError::HasChildren(key.clone()));
-                    }
-                }
-                for change in &write.changes {
-                    apply_change(&mut tx, change).await?;
-                }
-                for change in &write.operations {
-                    apply_operation(&mut tx, change).await?;
-                }
+                run(&mut tx, &statements).await?;
                 tx.commit().await?;
                 Ok(())
             }

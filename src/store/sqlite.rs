@@ -105,6 +105,7 @@ super::sql::impl_store!(
     ),
     lock_shared = "",
     lock_exclusive = "",
+    batched = true,
     json_page_open = "json_group_array(json_array(",
     json_body = "json(body)",
     json_page_close = ")"
