@@ -873,6 +873,22 @@ fn revision() -> String {
     }
 }
 
+/// The report's title and the facts of the run it comes from.
+fn report_header(o: &Opts, what: &str, load_before: &str) {
+    let kind = if o.quick {
+        "QUICK RUN (not the full benchmark)"
+    } else {
+        "full run"
+    };
+    println!("\n## gallery-emulator {what}: {kind}\n");
+    println!("- machine: {}", machine());
+    println!("- source: {}", revision());
+    println!(
+        "- load average before / after: {load_before} / {}",
+        loadavg()
+    );
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -937,18 +953,7 @@ fn main() {
         let hi = xs.iter().copied().fold(0.0, f64::max);
         format!("{lo:.1}–{hi:.1}")
     };
-    let kind = if o.quick {
-        "QUICK RUN (not the full benchmark)"
-    } else {
-        "full run"
-    };
-    println!("\n## gallery-emulator benchmark: {kind}\n");
-    println!("- machine: {}", machine());
-    println!("- source: {}", revision());
-    println!(
-        "- load average before / after: {load_before} / {}",
-        loadavg()
-    );
+    report_header(&o, "benchmark", &load_before);
     println!(
         "- cold start runs: {}; galleries: {} over {GROUPS} resource groups; throughput: {} run(s) × (warm-up {:.2} s + {:.2} s) per point; list samples: {}",
         o.cold_runs,
@@ -1234,18 +1239,7 @@ fn replication_report(
         );
         runs.push(run);
     }
-    let kind = if o.quick {
-        "QUICK RUN (not the full benchmark)"
-    } else {
-        "full run"
-    };
-    println!("\n## gallery-emulator replication benchmark: {kind}\n");
-    println!("- machine: {}", machine());
-    println!("- source: {}", revision());
-    println!(
-        "- load average before / after: {load_before} / {}",
-        loadavg()
-    );
+    report_header(o, "replication benchmark", load_before);
     println!(
         "- versions of 30 GB × {REPLICATION_REGIONS} regions each, created at c32 on a frozen manual clock, then timing switched to realistic at time scale {}; the emulator's CPU (user + system, /proc/PID/stat) from the switch until its worker reports every version finished\n",
         o.time_scale

@@ -271,37 +271,38 @@ pub fn outcome(jobs: &[RegionJob]) -> Option<Result<(), &Failure>> {
     )
 }
 
+/// A Standard_LRS publishing profile to `regions` (name, replicas), for tests.
+#[cfg(test)]
+pub(crate) fn test_publishing(regions: &[(&str, i32)], published: i64) -> Publishing {
+    Publishing {
+        target_regions: regions
+            .iter()
+            .map(|(name, replicas)| super::image_version::TargetRegion {
+                name: name.to_string(),
+                regional_replica_count: *replicas,
+                storage_account_type: StorageAccountType::StandardLrs,
+                encryption: None,
+                exclude_from_latest: false,
+                additional_replica_sets: vec![],
+            })
+            .collect(),
+        replica_count: 1,
+        exclude_from_latest: false,
+        published_date: published,
+        end_of_life_date: None,
+        storage_account_type: StorageAccountType::StandardLrs,
+        replication_mode: None,
+        storage_account_strategy: None,
+        replication: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::image_version::TargetRegion;
 
     const NOW: i64 = 1_800_000_000_000_000;
     const SECOND: i64 = 1_000_000;
-
-    fn publishing(regions: &[(&str, i32)]) -> Publishing {
-        Publishing {
-            target_regions: regions
-                .iter()
-                .map(|(name, replicas)| TargetRegion {
-                    name: name.to_string(),
-                    regional_replica_count: *replicas,
-                    storage_account_type: StorageAccountType::StandardLrs,
-                    encryption: None,
-                    exclude_from_latest: false,
-                    additional_replica_sets: vec![],
-                })
-                .collect(),
-            replica_count: 1,
-            exclude_from_latest: false,
-            published_date: NOW,
-            end_of_life_date: None,
-            storage_account_type: StorageAccountType::StandardLrs,
-            replication_mode: None,
-            storage_account_strategy: None,
-            replication: vec![],
-        }
-    }
 
     const SOURCE: Source<'static> = Source {
         size_gb: 30.0,
@@ -344,7 +345,7 @@ mod tests {
 
     #[test]
     fn regions_finish_one_by_one_and_progress_only_grows() {
-        let p = publishing(&[("westus", 1), ("eastus", 1), ("westeurope", 1)]);
+        let p = test_publishing(&[("westus", 1), ("eastus", 1), ("westeurope", 1)], NOW);
         let mut jobs = plan(&[], &p, SOURCE, Pace::Scaled(1.0), NOW, |_| None);
         assert!(
             jobs.iter()
@@ -368,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_planned_failure_happens_at_its_progress() {
-        let p = publishing(&[("westus", 1), ("eastus", 1)]);
+        let p = test_publishing(&[("westus", 1), ("eastus", 1)], NOW);
         let failure = Failure {
             code: "ReplicationFailed".into(),
             message: "disk copy failed".into(),
@@ -390,7 +391,7 @@ mod tests {
 
     #[test]
     fn an_update_replicates_only_what_is_new_or_failed() {
-        let p = publishing(&[("westus", 1), ("eastus", 1)]);
+        let p = test_publishing(&[("westus", 1), ("eastus", 1)], NOW);
         let mut jobs = plan(&[], &p, SOURCE, Pace::Scaled(1.0), NOW, |r| {
             (r == "eastus").then(|| Failure {
                 code: "X".into(),
@@ -400,7 +401,7 @@ mod tests {
         });
         advance(&mut jobs, NOW + 1_000 * SECOND);
         let later = NOW + 2_000 * SECOND;
-        let next = publishing(&[("westus", 2), ("eastus", 1), ("northeurope", 1)]);
+        let next = test_publishing(&[("westus", 2), ("eastus", 1), ("northeurope", 1)], NOW);
         let replanned = plan(&jobs, &next, SOURCE, Pace::Scaled(1.0), later, |_| None);
         assert_eq!(replanned.len(), 3);
         // westus grew by one replica: only the extra one is copied.
@@ -417,7 +418,7 @@ mod tests {
 
     #[test]
     fn instant_pace_finishes_every_region_in_the_plan() {
-        let p = publishing(&[("westus", 1), ("eastus", 1)]);
+        let p = test_publishing(&[("westus", 1), ("eastus", 1)], NOW);
         let jobs = plan(&[], &p, SOURCE, Pace::Instant, NOW, |r| {
             (r == "eastus").then(|| Failure {
                 code: "X".into(),

@@ -93,7 +93,9 @@ pub(super) enum Expect {
     /// At least one row changed.
     Changed(Refusal),
     /// The quota claim took a slot.
-    Claimed { limit: i64 },
+    Claimed {
+        limit: i64,
+    },
     /// At least one row returned.
     Row(Refusal),
     /// No row returned.
@@ -598,6 +600,9 @@ macro_rules! impl_store {
 
         /// Runs `statements` in `tx`: as one query (a round trip to the
         /// database for the whole write) when `$batched`, else one by one.
+        /// Several statements in one prepared query are a SQLite driver feature
+        /// of sqlx 0.8 (deprecated there for later versions); `Executor::fetch_many`
+        /// yields each statement's result in order.
         async fn run(
             tx: &mut sqlx::Transaction<'static, $db>,
             statements: &[Statement<'_>],

@@ -414,8 +414,7 @@ fn advance_stored(body: &str, now: i64) -> Result<Option<Advanced>, serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::image_version::{Publishing, StorageAccountType, TargetRegion};
-    use crate::domain::replication::{Pace, Source, plan};
+    use crate::domain::replication::{Pace, Source, plan, test_publishing};
 
     const NOW: i64 = 1_800_000_000_000_000;
     const SECOND: i64 = 1_000_000;
@@ -424,33 +423,9 @@ mod tests {
         home: "westus",
     };
 
-    fn publishing(regions: &[&str]) -> Publishing {
-        Publishing {
-            target_regions: regions
-                .iter()
-                .map(|name| TargetRegion {
-                    name: name.to_string(),
-                    regional_replica_count: 1,
-                    storage_account_type: StorageAccountType::StandardLrs,
-                    encryption: None,
-                    exclude_from_latest: false,
-                    additional_replica_sets: vec![],
-                })
-                .collect(),
-            replica_count: 1,
-            exclude_from_latest: false,
-            published_date: NOW,
-            end_of_life_date: None,
-            storage_account_type: StorageAccountType::StandardLrs,
-            replication_mode: None,
-            storage_account_strategy: None,
-            replication: vec![],
-        }
-    }
-
     #[test]
     fn a_stored_replication_advances_in_place() {
-        let mut p = publishing(&["westus", "eastus"]);
+        let mut p = test_publishing(&[("westus", 1), ("eastus", 1)], NOW);
         p.replication = plan(&[], &p, SOURCE, Pace::Scaled(1.0), NOW, |_| None);
         let body = serde_json::json!({"publishing": p, "other": 1}).to_string();
         // westus takes 30 + 30 × 3 × 0.5 × 1.25 = 86.25 s, eastus 142.5 s.
