@@ -77,24 +77,24 @@ pub fn begin(now: i64, start: Start) -> Write {
         lease_owner: None,
         lease_until: None,
     };
-    let failure = match finish {
+    // The state a resource finished inside this write is left in.
+    let settled = match finish {
         Finish::At(due) => {
             op.due_at = Some(due);
             None
         }
         Finish::Now(failure) => {
-            op.status = match failure {
-                Some(_) => OperationStatus::Failed,
-                None => OperationStatus::Succeeded,
-            }
-            .as_str()
-            .to_string();
+            let (status, state) = match &failure {
+                Some(_) => (OperationStatus::Failed, ProvisioningState::Failed),
+                None => (OperationStatus::Succeeded, ProvisioningState::Succeeded),
+            };
+            op.status = status.as_str().to_string();
             op.end_time = Some(now);
             op.error = failure.as_ref().map(operation_error);
-            Some(failure)
+            Some(state)
         }
     };
-    let instant = failure.is_some();
+    let instant = settled.is_some();
     record.updated_at = now;
     let mut write = Write::default();
     match (kind, instant) {
@@ -116,11 +116,7 @@ pub fn begin(now: i64, start: Start) -> Write {
             });
         }
         (_, _) => {
-            let state = match failure {
-                Some(Some(_)) => ProvisioningState::Failed,
-                Some(None) => ProvisioningState::Succeeded,
-                None => kind.running_state(),
-            };
+            let state = settled.unwrap_or_else(|| kind.running_state());
             record.provisioning_state = state.as_str().to_string();
             record.operation_id = (!instant).then_some(operation_id);
             write.changes.push(match prior_revision {
