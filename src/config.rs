@@ -168,12 +168,19 @@ pub struct Config {
     pub log: String,
 }
 
-/// A time scale: a finite number above zero.
-pub fn parse_time_scale(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1_000.0 => Ok(v),
-        _ => Err("expected a number above 0 and at most 1000, e.g. 0.01".to_string()),
+/// A time scale: a number above 0 and at most 1000.
+pub fn time_scale(v: f64) -> Result<f64, String> {
+    if v.is_finite() && v > 0.0 && v <= 1_000.0 {
+        Ok(v)
+    } else {
+        Err("expected a number above 0 and at most 1000, e.g. 0.01".to_string())
     }
+}
+
+fn parse_time_scale(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .map_err(|e| e.to_string())
+        .and_then(time_scale)
 }
 
 impl Config {

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::DomainError;
+use crate::domain::replication::Failure;
+use crate::domain::{DomainError, region};
 
 /// A rule as an admin writes it (`POST /_emulator/faults`). Which fields
 /// apply depends on `kind` (`request` when absent, or `replication`).
@@ -117,14 +118,6 @@ pub struct InjectedFailure {
     pub retry_after: Option<u32>,
 }
 
-/// How the replication of a version to a region fails.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegionFailure {
-    pub code: String,
-    pub message: String,
-    pub after_progress: u8,
-}
-
 /// The rules of one emulator.
 #[derive(Debug, Default)]
 pub struct Faults {
@@ -222,11 +215,11 @@ impl Faults {
     /// How the replication of `version_id` (an image or application version
     /// id) to `region` fails, if a replication rule says so; each failure
     /// returned counts as one firing.
-    pub fn replication_failure(&self, version_id: &str, region: &str) -> Option<RegionFailure> {
+    pub fn replication_failure(&self, version_id: &str, region: &str) -> Option<Failure> {
         if !self.is_armed() {
             return None;
         }
-        let region = normalize_region(region);
+        let region = region::find(region)?.name;
         let mut rules = self.lock();
         let mut failure = None;
         for rule in rules.iter_mut() {
@@ -239,12 +232,12 @@ impl Faults {
             if r.region != region || !glob_match(&r.version_pattern, version_id) {
                 continue;
             }
-            let after_progress = r.after_progress;
+            let progress = r.after_progress;
             rule.fire();
-            failure = Some(RegionFailure {
+            failure = Some(Failure {
                 code: rule.code.clone(),
                 message: rule.message.clone(),
-                after_progress,
+                progress,
             });
             break;
         }
@@ -297,15 +290,6 @@ fn is_admin_path(path: &str) -> bool {
     bytes.len() >= 10
         && bytes[..10].eq_ignore_ascii_case(b"/_emulator")
         && matches!(bytes.get(10), None | Some(b'/'))
-}
-
-/// `eastus2` for `East US 2`: lower case, no white space.
-pub fn normalize_region(region: &str) -> String {
-    region
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// Whether `text` matches `pattern`, where `*` matches any run of characters
@@ -500,7 +484,7 @@ fn build(input: RuleInput, id: String) -> Result<Rule, DomainError> {
                 "A replication rule needs the 'region' whose replication fails.",
             )
         })?;
-        let region = crate::domain::region::find(&region)
+        let region = region::find(&region)
             .map(|r| r.name.to_string())
             .ok_or_else(|| {
                 invalid(
@@ -615,10 +599,10 @@ mod tests {
         );
         // A request rule never answers for replication, nor the other way round.
         assert_eq!(f.request_failure(&request("GET", VERSION)), None);
-        let want = Some(RegionFailure {
+        let want = Some(Failure {
             code: "ReplicationFailed".into(),
             message: "boom".into(),
-            after_progress: 40,
+            progress: 40,
         });
         assert_eq!(f.replication_failure(VERSION, "EastUS2"), want);
         assert_eq!(f.replication_failure(VERSION, "east us 2"), want);
@@ -642,7 +626,7 @@ mod tests {
             .expect("added");
         for _ in 0..3 {
             let failure = f.replication_failure(VERSION, "West US").expect("fails");
-            assert_eq!(failure.after_progress, 0);
+            assert_eq!(failure.progress, 0);
             assert_eq!(failure.code, "Failed");
         }
         assert_eq!(f.list()[0].fired, 3);

@@ -297,17 +297,23 @@ pub(crate) fn test_publishing(regions: &[(&str, i32)], published: i64) -> Publis
     }
 }
 
+/// Times and a source of 30 GB in westus, for tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
+    use super::Source;
 
-    const NOW: i64 = 1_800_000_000_000_000;
-    const SECOND: i64 = 1_000_000;
-
-    const SOURCE: Source<'static> = Source {
+    pub const NOW: i64 = 1_800_000_000_000_000;
+    pub const SECOND: i64 = 1_000_000;
+    pub const SOURCE: Source<'static> = Source {
         size_gb: 30.0,
         home: "westus",
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{NOW, SECOND, SOURCE};
+    use super::*;
 
     #[test]
     fn time_grows_with_size_distance_regions_replicas_and_storage() {

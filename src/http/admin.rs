@@ -51,12 +51,13 @@ pub async fn ready(State(state): State<AppState>) -> Response {
 }
 
 pub async fn info(State(state): State<AppState>) -> Json<Value> {
+    let (timing, time_scale) = state.clock.timing();
     Json(json!({
         "name": "gallery-emulator",
         "version": env!("CARGO_PKG_VERSION"),
         "store": state.store.kind().as_str(),
-        "timing": state.clock.timing().0.as_str(),
-        "timeScale": state.clock.timing().1,
+        "timing": timing.as_str(),
+        "timeScale": time_scale,
         "defaultSubscription": state.settings.subscription,
         "defaultTenant": state.settings.tenant,
         "requireResourceGroups": state.settings.require_resource_groups,
@@ -172,8 +173,9 @@ pub async fn timing_set(
 ) -> Result<Json<Value>, ArmError> {
     let scale = match body.time_scale {
         None => state.clock.timing().1,
-        Some(s) => config::parse_time_scale(&s.to_string())
-            .map_err(|e| ArmError::invalid_parameter("timeScale", e))?,
+        Some(s) => {
+            config::time_scale(s).map_err(|e| ArmError::invalid_parameter("timeScale", e))?
+        }
     };
     state.clock.set_timing(body.mode, scale);
     state.worker.wake();

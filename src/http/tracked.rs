@@ -13,7 +13,7 @@ use crate::arm::{ArmError, lro};
 use crate::domain::ProvisioningState;
 use crate::domain::image_version::Publishing;
 use crate::domain::operation::OperationKind;
-use crate::domain::replication::{self, Failure, Pace};
+use crate::domain::replication::{self, Pace};
 use crate::store::{ListScope, QuotaClaim, Record, StoreError};
 use crate::worker::{self, Finish, Start};
 use crate::{AppState, Settings};
@@ -307,7 +307,7 @@ fn schedule<T: Tracked>(
             source,
             pace,
             now,
-            |region| planned_failure(state, id, region),
+            |region| state.faults.replication_failure(id, region),
         );
         due = replication::next_due(&jobs);
         if let Some(Err(f)) = replication::outcome(&jobs) {
@@ -321,18 +321,6 @@ fn schedule<T: Tracked>(
             due.unwrap_or_else(|| now + pace.scale(decision.kind.nominal_duration_micros())),
         ),
     }
-}
-
-/// The failure a test's fault rule plans for `region` of version `id`.
-fn planned_failure(state: &AppState, id: &str, region: &str) -> Option<Failure> {
-    state
-        .faults
-        .replication_failure(id, region)
-        .map(|f| Failure {
-            code: f.code,
-            message: f.message,
-            progress: f.after_progress,
-        })
 }
 
 fn marked_for_deletion<T: Tracked>(name: &str) -> ArmError {

@@ -410,14 +410,8 @@ fn advance_stored(body: &str, now: i64) -> Result<Option<Advanced>, serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::replication::{Pace, Source, plan, test_publishing};
-
-    const NOW: i64 = 1_800_000_000_000_000;
-    const SECOND: i64 = 1_000_000;
-    const SOURCE: Source<'static> = Source {
-        size_gb: 30.0,
-        home: "westus",
-    };
+    use crate::domain::replication::fixtures::{NOW, SECOND, SOURCE};
+    use crate::domain::replication::{Pace, plan, test_publishing};
 
     #[test]
     fn a_stored_replication_advances_in_place() {
