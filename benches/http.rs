@@ -282,7 +282,8 @@ impl Bare {
         let dir = dir.to_path_buf();
         let (addr, pool) = runtime.block_on(async {
             std::fs::create_dir_all(&dir).expect("bare data dir");
-            // The emulator's settings (src/store/sqlite.rs): WAL, full fsync, pool of 4.
+            // The emulator's settings (src/store/sqlite.rs): WAL, full fsync, pool of 4,
+            // no ping before a connection is used.
             let options = SqliteConnectOptions::new()
                 .filename(dir.join("bare.db"))
                 .create_if_missing(true)
@@ -293,6 +294,7 @@ impl Bare {
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .expect("open bare.db");

@@ -68,6 +68,15 @@ impl PgStore {
     ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), StoreError> {
         Ok(((), self.pool.begin().await?))
     }
+
+    /// Each write in its own transaction.
+    async fn apply(&self, write: &Write) -> Result<(), StoreError> {
+        let statements = plan(write)?;
+        let (_writer, mut tx) = self.begin_write().await?;
+        run(&mut tx, &statements).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 super::sql::impl_store!(

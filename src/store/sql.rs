@@ -192,9 +192,9 @@ pub(super) fn joined<'a>(statements: &[Statement<'a>]) -> (String, Vec<Bind<'a>>
 }
 
 /// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
-/// `kind: StoreKind` and an
-/// `async fn begin_write(&self)` opening a write transaction (with a guard
-/// that must be held until it ends).
+/// `kind: StoreKind`, an `async fn begin_write(&self)` opening a write
+/// transaction (with a guard that must be held until it ends) and an
+/// `async fn apply(&self, &Write)` that commits a write (with `plan` and `run`).
 macro_rules! impl_store {
     (
         $store:ty,
@@ -823,11 +823,7 @@ macro_rules! impl_store {
             }
 
             async fn write(&self, write: &Write) -> Result<(), StoreError> {
-                let statements = plan(write)?;
-                let (_writer, mut tx) = self.begin_write().await?;
-                run(&mut tx, &statements).await?;
-                tx.commit().await?;
-                Ok(())
+                self.apply(write).await
             }
 
             async fn get_operation(&self, id: &str) -> Result<Option<OperationRecord>, StoreError> {

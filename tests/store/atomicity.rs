@@ -192,7 +192,70 @@ async fn a_failed_write_leaves_the_store_usable(store: Arc<dyn Store>) {
     );
 }
 
+async fn concurrent_writes_each_keep_their_own_outcome(store: Arc<dyn Store>) {
+    // Writes that arrive together may be committed together (SQLite does);
+    // a refused one still takes only its own changes with it.
+    let taken = gallery(SUB, "rg", "taken", "westus");
+    store.write(&insert(taken.clone())).await.expect("taken");
+    const WRITERS: usize = 48;
+    let refused = |i: usize| i % 3 == 1;
+    let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS));
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let record = gallery(SUB, "rg", &format!("c{i}"), "westus");
+            let mut changes = vec![Change::Insert {
+                record: record.clone(),
+                quota: None,
+            }];
+            if refused(i) {
+                changes.push(Change::Insert {
+                    record: taken.clone(),
+                    quota: None,
+                });
+            }
+            let write = Write {
+                changes,
+                operations: vec![OperationChange::Insert(operation(
+                    &format!("op-{i}"),
+                    &record.key,
+                    10,
+                ))],
+                ..Write::default()
+            };
+            let (store, barrier) = (store.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                (i, record.key, store.write(&write).await)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (i, key, outcome) = task.await.expect("writer");
+        let stored = store.get(&key).await.expect("get");
+        let op = store.get_operation(&format!("op-{i}")).await.expect("op");
+        if refused(i) {
+            assert!(
+                matches!(outcome, Err(StoreError::AlreadyExists(ref k)) if *k == taken.key),
+                "write {i}: {outcome:?}"
+            );
+            assert_eq!((stored, op), (None, None), "write {i} left a trace");
+        } else {
+            assert!(outcome.is_ok(), "write {i}: {outcome:?}");
+            assert!(stored.is_some() && op.is_some(), "write {i} is missing");
+        }
+    }
+    let kept = (0..WRITERS).filter(|&i| !refused(i)).count() as i64;
+    assert_eq!(
+        store
+            .count_children(&crate::group_key(SUB, "rg"))
+            .await
+            .expect("count"),
+        kept + 1
+    );
+}
+
 on_every_backend!(
     a_write_whose_later_change_fails_leaves_no_trace_of_its_earlier_changes,
     a_failed_write_leaves_the_store_usable,
+    concurrent_writes_each_keep_their_own_outcome,
 );
