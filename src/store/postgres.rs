@@ -93,6 +93,6 @@ super::sql::impl_store!(
     lock_exclusive = " FOR UPDATE",
     batched = false,
     json_page_open = "COALESCE(json_agg(json_build_array(",
-    json_body = "body::json",
-    json_page_close = "), '[]'::json)::text"
+    json_page_close = "), '[]'::json)::text",
+    json_page_ordered = true
 );

@@ -204,20 +204,32 @@ macro_rules! impl_store {
         lock_exclusive = $exclusive:literal,
         batched = $batched:literal,
         json_page_open = $page_open:literal,
-        json_body = $json_body:literal,
-        json_page_close = $page_close:literal
+        json_page_close = $page_close:literal,
+        json_page_ordered = $page_ordered:literal
     ) => {
-        /// The records `$inner` selects, ordered by `$order`, as one JSON array of rows.
+        /// The records `$inner` selects as one JSON array of rows, in the
+        /// order `$order` when the aggregate can keep one (`$page_ordered`;
+        /// else the rows are put back in order once read, see `sorted`).
         macro_rules! json_page {
             ($order:literal, $inner:literal) => {
-                concat!(
-                    "SELECT ", $page_open,
-                    "key, id, kind, parent_key, subscription_id, resource_group, name, location, \
-                     provisioning_state, unique_scope, unique_key, operation_id, ", $json_body,
-                    ", revision, created_at, updated_at) ORDER BY ", $order, $page_close,
-                    " AS page FROM (", $inner, ") AS t"
-                )
+                if $page_ordered {
+                    concat!("SELECT ", $page_open, record_columns!(), ") ORDER BY ", $order, $page_close,
+                        " AS page FROM (", $inner, ") AS t")
+                } else {
+                    concat!("SELECT ", $page_open, record_columns!(), ")", $page_close,
+                        " AS page FROM (", $inner, ") AS t")
+                }
             };
+        }
+
+        /// The rows of a page in the order of the query that read them, when
+        /// its aggregate did not keep that order. The order is SQLite's
+        /// `BINARY` collation, which is byte order, as `str` compares.
+        fn sorted(mut items: Vec<Record>, order: impl FnMut(&Record, &Record) -> std::cmp::Ordering) -> Vec<Record> {
+            if !$page_ordered {
+                items.sort_by(order);
+            }
+            items
         }
 
         use sqlx::Row as _;
@@ -260,8 +272,7 @@ macro_rules! impl_store {
         fn records_from_page(row: &DbRow) -> Result<Vec<Record>, StoreError> {
             type Columns = (
                 String, String, String, String, String, String, String, String, String,
-                Option<String>, Option<String>, Option<String>,
-                Box<serde_json::value::RawValue>, i64, i64, i64,
+                Option<String>, Option<String>, Option<String>, String, i64, i64, i64,
             );
             let text: String = row.try_get(0)?;
             let rows: Vec<Columns> = serde_json::from_str(&text)
@@ -280,7 +291,7 @@ macro_rules! impl_store {
                     provisioning_state: c.8,
                     unique: c.9.zip(c.10),
                     operation_id: c.11,
-                    body: c.12.get().to_string(),
+                    body: c.12,
                     revision: c.13,
                     created_at: c.14,
                     updated_at: c.15,
@@ -789,7 +800,7 @@ macro_rules! impl_store {
                     .bind(page.limit + 1)
                     .fetch_one(&self.pool)
                     .await?;
-                let items = records_from_page(&row)?;
+                let items = sorted(records_from_page(&row)?, |a, b| a.key.cmp(&b.key));
                 Ok(page_of(items, page.limit, |r| r.key.clone()))
             }
 
@@ -808,7 +819,7 @@ macro_rules! impl_store {
                     .bind(page.limit + 1)
                     .fetch_one(&self.pool)
                     .await?;
-                let items = records_from_page(&row)?;
+                let items = sorted(records_from_page(&row)?, |a, b| b.unique.cmp(&a.unique));
                 Ok(page_of(items, page.limit, |r| {
                     r.unique.as_ref().map(|u| u.1.clone()).unwrap_or_default()
                 }))

@@ -216,6 +216,6 @@ super::sql::impl_store!(
     lock_exclusive = "",
     batched = true,
     json_page_open = "json_group_array(json_array(",
-    json_body = "json(body)",
-    json_page_close = ")"
+    json_page_close = ")",
+    json_page_ordered = false
 );
