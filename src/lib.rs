@@ -57,6 +57,8 @@ pub struct AppState {
     pub known_subscriptions: Arc<RwLock<HashSet<String>>>,
     /// Fault-injection rules (`/_emulator/faults`).
     pub faults: Arc<faults::Faults>,
+    /// Resources' listed forms, kept from one list to the next.
+    pub rendered: Arc<http::rendered::Rendered>,
 }
 
 impl FromRef<AppState> for ArmConfig {
@@ -132,6 +134,7 @@ pub fn state(
         settings,
         known_subscriptions: Default::default(),
         faults: Arc::new(faults::Faults::new()),
+        rendered: Default::default(),
     };
     (state, keys.tls.config)
 }

@@ -81,6 +81,7 @@ pub async fn info(State(state): State<AppState>) -> Json<Value> {
 pub async fn reset(State(state): State<AppState>) -> Result<StatusCode, ArmError> {
     state.faults.clear();
     state.store.reset().await?;
+    state.rendered.clear();
     state.known_subscriptions.write().await.clear();
     super::seed(&state).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -256,8 +256,7 @@ pub async fn gallery_applications_list_by_gallery(
         parent_key: gallery.key,
         kind: Applications::KIND.to_string(),
     };
-    tracked::list::<Applications>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id)
-        .await
+    tracked::list::<Applications>(&state, scope, &uri, &base, api.as_str()).await
 }
 
 // ---- application versions ---------------------------------------------------
@@ -630,13 +629,5 @@ pub async fn gallery_application_versions_list_by_gallery_application(
         parent_key: application.key,
         kind: ApplicationVersions::KIND.to_string(),
     };
-    tracked::list::<ApplicationVersions>(
-        &state,
-        scope,
-        &uri,
-        &base,
-        api.as_str(),
-        tracked::stored_id,
-    )
-    .await
+    tracked::list::<ApplicationVersions>(&state, scope, &uri, &base, api.as_str()).await
 }

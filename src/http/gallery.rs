@@ -167,6 +167,11 @@ impl Tracked for Galleries {
         render(r, model, state, id)
     }
 
+    /// Azure lists galleries with the resource group upper-cased.
+    fn list_id(r: &Record) -> String {
+        tracked::upper_group_id(r)
+    }
+
     fn refusal(e: StoreError, r: &Record, _model: &Gallery) -> ArmError {
         match e {
             StoreError::Unique(_) => DomainError::GalleryNameNotUnique {
@@ -305,15 +310,7 @@ pub async fn galleries_list(
         subscription_id,
         kind: KIND.to_string(),
     };
-    tracked::list::<Galleries>(
-        &state,
-        scope,
-        &uri,
-        &base,
-        api.as_str(),
-        tracked::upper_group_id,
-    )
-    .await
+    tracked::list::<Galleries>(&state, scope, &uri, &base, api.as_str()).await
 }
 
 /// Galleries_ListByResourceGroup
@@ -330,15 +327,7 @@ pub async fn galleries_list_by_resource_group(
         parent_key: resource_group::key(&subscription_id, &resource_group),
         kind: KIND.to_string(),
     };
-    tracked::list::<Galleries>(
-        &state,
-        scope,
-        &uri,
-        &base,
-        api.as_str(),
-        tracked::upper_group_id,
-    )
-    .await
+    tracked::list::<Galleries>(&state, scope, &uri, &base, api.as_str()).await
 }
 
 /// GallerySharingProfile_Update: not yet supported.

@@ -356,5 +356,5 @@ pub async fn gallery_images_list_by_gallery(
         parent_key: gallery.key,
         kind: KIND.to_string(),
     };
-    tracked::list::<Images>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
+    tracked::list::<Images>(&state, scope, &uri, &base, api.as_str()).await
 }

@@ -641,7 +641,7 @@ pub async fn gallery_image_versions_list_by_gallery_image(
         parent_key: image.key,
         kind: KIND.to_string(),
     };
-    tracked::list::<Versions>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
+    tracked::list::<Versions>(&state, scope, &uri, &base, api.as_str()).await
 }
 
 /// The "latest" version under `parent_key` in `region` (any region when

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod image;
 pub mod image_version;
 pub mod operation;
+pub mod rendered;
 pub mod resource_group;
 pub mod source;
 pub mod subscription;
@@ -230,26 +231,68 @@ impl Listing {
         base_url: &str,
         api_version: &str,
     ) -> Result<Response, ArmError> {
-        let next_link = match next {
-            None => None,
-            Some(after) => {
-                let secret = match &self.secret {
-                    Some(secret) => secret.clone(),
-                    None => self.store.paging_secret().await?,
-                };
-                let token = crate::arm::paging::make_token(&secret, &self.path, &after);
-                Some(crate::arm::paging::next_link(
-                    base_url,
-                    &self.path,
-                    api_version,
-                    &token,
-                ))
-            }
-        };
+        let next_link = self.next_link(next, base_url, api_version).await?;
         Ok(axum::Json(crate::arm::paging::Page {
             value: items,
             next_link,
         })
         .into_response())
+    }
+
+    /// The same response for items already rendered as JSON.
+    pub async fn respond_rendered<'a>(
+        &self,
+        items: impl Iterator<Item = &'a std::sync::Arc<[u8]>>,
+        next: Option<String>,
+        base_url: &str,
+        api_version: &str,
+    ) -> Result<Response, ArmError> {
+        let next_link = self.next_link(next, base_url, api_version).await?;
+        let mut body = Vec::with_capacity(64 * 1024);
+        body.extend_from_slice(b"{\"value\":[");
+        for (n, item) in items.enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(item);
+        }
+        body.push(b']');
+        if let Some(link) = next_link {
+            body.extend_from_slice(b",\"nextLink\":");
+            serde_json::to_writer(&mut body, &link)
+                .map_err(|e| ArmError::internal(format!("cannot write the next link: {e}")))?;
+        }
+        body.push(b'}');
+        Ok((
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response())
+    }
+
+    /// The absolute link to the page after `next`, if there is one.
+    async fn next_link(
+        &self,
+        next: Option<String>,
+        base_url: &str,
+        api_version: &str,
+    ) -> Result<Option<String>, ArmError> {
+        let Some(after) = next else {
+            return Ok(None);
+        };
+        let secret = match &self.secret {
+            Some(secret) => secret.clone(),
+            None => self.store.paging_secret().await?,
+        };
+        let token = crate::arm::paging::make_token(&secret, &self.path, &after);
+        Ok(Some(crate::arm::paging::next_link(
+            base_url,
+            &self.path,
+            api_version,
+            &token,
+        )))
     }
 }

@@ -436,7 +436,7 @@ macro_rules! read_handlers {
                 parent_key: resource_group::key(&subscription_id, &resource_group),
                 kind: <$ty as Tracked>::KIND.to_string(),
             };
-            tracked::list::<$ty>(&state, scope, &uri, &base, api.as_str(), tracked::stored_id).await
+            tracked::list::<$ty>(&state, scope, &uri, &base, api.as_str()).await
         }
     };
 }

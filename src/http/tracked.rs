@@ -2,6 +2,8 @@
 //! the read-decide-write loop that starts an operation, get, list and delete.
 //! A type plugs in through `Tracked`.
 
+use std::sync::Arc;
+
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -38,6 +40,11 @@ pub trait Tracked {
         state: &'a str,
         id: String,
     ) -> impl Serialize + 'a;
+
+    /// The id as a list shows it (the stored one unless a type says otherwise).
+    fn list_id(r: &Record) -> String {
+        r.id.clone()
+    }
 
     /// A store refusal particular to this type (uniqueness, quota), in ARM's words.
     fn refusal(e: StoreError, r: &Record, model: &Self::Model) -> ArmError;
@@ -215,7 +222,7 @@ pub async fn accept<T: Tracked>(
                 unique: decision.unique.clone(),
                 operation_id: None,
                 body,
-                revision: 0,
+                revision: first_revision(),
                 created_at: now,
                 updated_at: now,
             },
@@ -431,31 +438,71 @@ pub async fn delete<T: Tracked>(
     .await
 }
 
-/// One page of a list; `list_id` spells each item's id as the list shows it.
+/// One page of a list. The page's keys and revisions are read first; the
+/// items already rendered at those revisions are reused (`rendered`), and
+/// only the others are read whole and rendered: one by one when they are
+/// few, else the whole page in one read.
 pub async fn list<T: Tracked>(
     state: &AppState,
     scope: ListScope,
     uri: &Uri,
     base: &str,
     api_version: &str,
-    list_id: fn(&Record) -> String,
 ) -> Result<Response, ArmError> {
     let listing = Listing::of(state, uri).await?;
-    let page = state.store.list(&scope, &listing.page).await?;
-    let models = page
+    let page = state.store.list_revisions(&scope, &listing.page).await?;
+    let mut items = state.rendered.get_all(&page.items);
+    let missing: Vec<String> = page
         .items
         .iter()
-        .map(decode::<T>)
-        .collect::<Result<Vec<_>, _>>()?;
-    let items: Vec<_> = page
-        .items
-        .iter()
-        .zip(&models)
-        .map(|(r, m)| T::render(r, m, &r.provisioning_state, list_id(r)))
+        .zip(&items)
+        .filter(|(_, item)| item.is_none())
+        .map(|((key, _), _)| key.clone())
         .collect();
+    if missing.len() * 2 > items.len() {
+        let whole = state.store.list(&scope, &listing.page).await?;
+        let items = whole
+            .items
+            .iter()
+            .map(|r| render_kept::<T>(state, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        return listing
+            .respond_rendered(items.iter(), whole.next, base, api_version)
+            .await;
+    }
+    if !missing.is_empty() {
+        let mut fresh = std::collections::HashMap::new();
+        for r in state.store.get_many(&missing).await? {
+            fresh.insert(r.key.clone(), render_kept::<T>(state, &r)?);
+        }
+        // A record deleted since the page was read is left out.
+        for ((key, _), item) in page.items.iter().zip(items.iter_mut()) {
+            if item.is_none() {
+                *item = fresh.remove(key);
+            }
+        }
+    }
     listing
-        .respond(&items, page.next.clone(), base, api_version)
+        .respond_rendered(items.iter().flatten(), page.next, base, api_version)
         .await
+}
+
+/// A record's listed form, kept for the lists after.
+fn render_kept<T: Tracked>(state: &AppState, r: &Record) -> Result<Arc<[u8]>, ArmError> {
+    let model = decode::<T>(r)?;
+    let item: Arc<[u8]> =
+        serde_json::to_vec(&T::render(r, &model, &r.provisioning_state, T::list_id(r)))
+            .map_err(|e| ArmError::internal(format!("cannot render the resource: {e}")))?
+            .into();
+    state.rendered.put(r.key.clone(), r.revision, item.clone());
+    Ok(item)
+}
+
+/// A new record's first revision: random, so that a record deleted and made
+/// again does not repeat a revision of the one before (`rendered` relies on it).
+fn first_revision() -> i64 {
+    // 52 bits: far from overflowing however often the record changes.
+    (uuid::Uuid::new_v4().as_u128() >> 76) as i64
 }
 
 /// The id with the resource group segment upper-cased, as Azure lists galleries.
@@ -474,11 +521,6 @@ pub fn upper_group_id(r: &Record) -> String {
         }
         None => r.id.clone(),
     }
-}
-
-/// The id as stored.
-pub fn stored_id(r: &Record) -> String {
-    r.id.clone()
 }
 
 /// Key of an id.

@@ -244,6 +244,14 @@ pub trait Store: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<Record>, StoreError>;
     async fn list(&self, scope: &ListScope, page: &PageRequest)
     -> Result<Page<Record>, StoreError>;
+    /// The keys and revisions of the records `list` would return.
+    async fn list_revisions(
+        &self,
+        scope: &ListScope,
+        page: &PageRequest,
+    ) -> Result<Page<(String, i64)>, StoreError>;
+    /// The records with these keys that exist, in no particular order.
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Record>, StoreError>;
     async fn count_children(&self, parent_key: &str) -> Result<i64, StoreError>;
     /// Records of `kind` under `scope` from the highest unique key down
     /// (versions by number, for "latest"); `page.after` continues below it.

@@ -94,5 +94,6 @@ super::sql::impl_store!(
     batched = false,
     json_page_open = "COALESCE(json_agg(json_build_array(",
     json_page_close = "), '[]'::json)::text",
-    json_page_ordered = true
+    json_page_ordered = true,
+    keys_of_json = "SELECT json_array_elements_text($1::json)"
 );

@@ -205,18 +205,23 @@ macro_rules! impl_store {
         batched = $batched:literal,
         json_page_open = $page_open:literal,
         json_page_close = $page_close:literal,
-        json_page_ordered = $page_ordered:literal
+        json_page_ordered = $page_ordered:literal,
+        keys_of_json = $keys_of_json:literal
     ) => {
-        /// The records `$inner` selects as one JSON array of rows, in the
-        /// order `$order` when the aggregate can keep one (`$page_ordered`;
-        /// else the rows are put back in order once read, see `sorted`).
+        /// The `$columns` of the rows `$inner` selects as one JSON array of
+        /// rows, in the order `$order` when the aggregate can keep one
+        /// (`$page_ordered`; else the rows are put back in order once read,
+        /// see `sorted`). The columns default to a whole record's.
         macro_rules! json_page {
             ($order:literal, $inner:literal) => {
+                json_page!(record_columns!(), $order, $inner)
+            };
+            ($columns:expr, $order:literal, $inner:expr) => {
                 if $page_ordered {
-                    concat!("SELECT ", $page_open, record_columns!(), ") ORDER BY ", $order, $page_close,
+                    concat!("SELECT ", $page_open, $columns, ") ORDER BY ", $order, $page_close,
                         " AS page FROM (", $inner, ") AS t")
                 } else {
-                    concat!("SELECT ", $page_open, record_columns!(), ")", $page_close,
+                    concat!("SELECT ", $page_open, $columns, ")", $page_close,
                         " AS page FROM (", $inner, ") AS t")
                 }
             };
@@ -776,6 +781,55 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.as_ref().map(record_from).transpose()?)
+            }
+
+            async fn list_revisions(
+                &self,
+                scope: &ListScope,
+                page: &PageRequest,
+            ) -> Result<Page<(String, i64)>, StoreError> {
+                let (sql, first, kind) = match scope {
+                    ListScope::Children { parent_key, kind } => (
+                        json_page!("key, revision", "key", "SELECT key, revision FROM resources \
+                            WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        parent_key,
+                        kind,
+                    ),
+                    ListScope::Subscription { subscription_id, kind } => (
+                        json_page!("key, revision", "key", "SELECT key, revision FROM resources \
+                            WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                        subscription_id,
+                        kind,
+                    ),
+                };
+                let row = sqlx::query(sql)
+                    .bind(first)
+                    .bind(kind)
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(page.limit + 1)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let text: String = row.try_get(0)?;
+                let mut items: Vec<(String, i64)> = serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))?;
+                if !$page_ordered {
+                    items.sort();
+                }
+                Ok(page_of(items, page.limit, |(key, _)| key.clone()))
+            }
+
+            async fn get_many(&self, keys: &[String]) -> Result<Vec<Record>, StoreError> {
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys = serde_json::to_string(keys)
+                    .map_err(|e| StoreError::Backend(sqlx::Error::Encode(Box::new(e))))?;
+                let row = sqlx::query(json_page!(record_columns!(), "key",
+                    concat!("SELECT * FROM resources WHERE key IN (", $keys_of_json, ")")))
+                .bind(keys)
+                .fetch_one(&self.pool)
+                .await?;
+                records_from_page(&row)
             }
 
             async fn list(&self, scope: &ListScope, page: &PageRequest) -> Result<Page<Record>, StoreError> {

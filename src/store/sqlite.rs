@@ -217,5 +217,6 @@ super::sql::impl_store!(
     batched = true,
     json_page_open = "json_group_array(json_array(",
     json_page_close = ")",
-    json_page_ordered = false
+    json_page_ordered = false,
+    keys_of_json = "SELECT value FROM json_each($1)"
 );

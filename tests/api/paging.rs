@@ -345,3 +345,56 @@ async fn resource_group_and_subscription_lists_page_too() {
     assert_eq!(sub_ids.len(), 3, "{sub_ids:?}");
     assert!(sub_ids.contains(&SUB));
 }
+
+#[tokio::test]
+async fn a_list_shows_every_change_to_an_item_at_once() {
+    for store in Store::all() {
+        let emu = Emulator::start_on(&store, &[]);
+        let described =
+            |text: &str| json!({"location": "westus", "properties": {"description": text}});
+        let list = emu.api(&galleries_of_subscription());
+        let descriptions = || async {
+            emu.list_all(&list)
+                .await
+                .iter()
+                .map(|g| {
+                    g["properties"]["description"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        };
+        emu.put_gallery("rg1", "g1", described("one")).await;
+        emu.put_gallery("rg1", "g2", described("other")).await;
+        assert_eq!(descriptions().await, ["one", "other"], "{}", store.name());
+
+        // Deleted and made again under the same name: the new one is listed.
+        let (status, _, _) = emu
+            .call("DELETE", &emu.api(&gallery_path("rg1", "g1")), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{}", store.name());
+        assert_eq!(descriptions().await, ["other"], "{}", store.name());
+        emu.put_gallery("rg1", "g1", described("two")).await;
+        assert_eq!(descriptions().await, ["two", "other"], "{}", store.name());
+
+        let (status, _, _) = emu
+            .call(
+                "PATCH",
+                &emu.api(&gallery_path("rg1", "g1")),
+                Some(json!({"properties": {"description": "three"}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", store.name());
+        assert_eq!(descriptions().await, ["three", "other"], "{}", store.name());
+
+        emu.put_gallery("rg1", "g1", described("four")).await;
+        assert_eq!(descriptions().await, ["four", "other"], "{}", store.name());
+
+        // And after a reset, only what is made afterwards.
+        let (status, _, _) = emu.call("POST", &emu.url("/_emulator/reset"), None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{}", store.name());
+        emu.put_gallery("rg1", "g1", described("five")).await;
+        assert_eq!(descriptions().await, ["five"], "{}", store.name());
+    }
+}

@@ -284,7 +284,56 @@ async fn unique_keys_list_from_the_highest_down_in_pages(store: Arc<dyn Store>) 
     assert_eq!(below.next, None);
 }
 
+async fn revisions_page_like_the_records_and_get_many_reads_the_ones_that_exist(
+    store: Arc<dyn Store>,
+) {
+    let g = gallery(SUB, "rg", "g", "westus");
+    store.write(&insert(g.clone())).await.expect("gallery");
+    let mut images = Vec::new();
+    for (n, name) in ["d", "b", "e", "a", "c"].into_iter().enumerate() {
+        let mut r = image(&g, name);
+        r.revision = 10 * n as i64;
+        store.write(&insert(r.clone())).await.expect("image");
+        images.push(r);
+    }
+    let scope = ListScope::Children {
+        parent_key: g.key.clone(),
+        kind: IMAGES.into(),
+    };
+    for limit in [2, 3, 10] {
+        let mut after = None;
+        loop {
+            let request = PageRequest { after, limit };
+            let records = store.list(&scope, &request).await.expect("list");
+            let revisions = store
+                .list_revisions(&scope, &request)
+                .await
+                .expect("revisions");
+            let expected: Vec<(String, i64)> = records
+                .items
+                .iter()
+                .map(|r| (r.key.clone(), r.revision))
+                .collect();
+            assert_eq!(revisions.items, expected, "limit {limit}");
+            assert_eq!(revisions.next, records.next, "limit {limit}");
+            after = records.next;
+            if after.is_none() {
+                break;
+            }
+        }
+    }
+
+    let mut wanted: Vec<String> = images.iter().map(|r| r.key.clone()).collect();
+    wanted.push("/not/there".into());
+    let mut got = store.get_many(&wanted).await.expect("get_many");
+    got.sort_by(|a, b| a.key.cmp(&b.key));
+    images.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(got, images);
+    assert!(store.get_many(&[]).await.expect("none").is_empty());
+}
+
 on_every_backend!(
+    revisions_page_like_the_records_and_get_many_reads_the_ones_that_exist,
     children_come_in_key_order_in_pages_with_next_only_while_more_exist,
     a_subscription_lists_its_records_of_one_kind_across_resource_groups,
     paging_over_five_records_two_at_a_time_takes_three_pages_in_both_scopes,
