@@ -689,6 +689,10 @@ struct Scale {
     create_secs: f64,
     list_p50_us: f64,
     get_p50_us: f64,
+    /// Walking every page the first time, when no listed form is kept yet.
+    walk_ms: f64,
+    walk_pages: usize,
+    walk_rss_kib: u64,
     list_bytes: usize,
     list_items: usize,
     wal_bytes: u64,
@@ -697,7 +701,8 @@ struct Scale {
 }
 
 /// Idle RSS, then `galleries` creates over GROUPS resource groups, RSS again,
-/// and the first list page against a single GET, sampled alternately.
+/// a walk through every list page (the first list of them all), and the
+/// first list page against a single GET, sampled alternately.
 fn scale(driver: &tokio::runtime::Runtime, o: &Opts) -> Scale {
     let dir = fresh_dir("scale");
     let (emu, _, _) = Emulator::start(&dir, &["--gallery-quota", "100000"]);
@@ -719,6 +724,24 @@ fn scale(driver: &tokio::runtime::Runtime, o: &Opts) -> Scale {
         (idle, started.elapsed().as_secs_f64())
     });
     let full_rss_kib = emu.rss_kib();
+    let (walk_ms, walk_pages) = driver.block_on(async {
+        let mut client = Client::connect(addr).await;
+        let mut next = Some(list_path());
+        let (mut pages, mut items) = (0, 0);
+        let started = Instant::now();
+        while let Some(path) = next.take() {
+            let page: serde_json::Value =
+                serde_json::from_slice(&client.call(&get(path)).await).expect("list JSON");
+            pages += 1;
+            items += page["value"].as_array().map_or(0, Vec::len);
+            next = page["nextLink"]
+                .as_str()
+                .map(|link| link[link.find("/subscriptions/").expect("a list path")..].to_string());
+        }
+        assert_eq!(items, o.galleries, "the walk lists every gallery once");
+        (started.elapsed().as_secs_f64() * 1000.0, pages)
+    });
+    let walk_rss_kib = emu.rss_kib();
     let (list_p50_us, get_p50_us, list_bytes, list_items) = driver.block_on(async {
         let mut client = Client::connect(addr).await;
         let list = get(list_path());
@@ -759,6 +782,9 @@ fn scale(driver: &tokio::runtime::Runtime, o: &Opts) -> Scale {
         create_secs,
         list_p50_us,
         get_p50_us,
+        walk_ms,
+        walk_pages,
+        walk_rss_kib,
         list_bytes,
         list_items,
         wal_bytes: emu.wal_bytes(),
@@ -1005,6 +1031,10 @@ fn main() {
         o.galleries,
         mib(s.full_rss_kib)
     );
+    println!(
+        "| RSS after listing them all once | {} | | | | |",
+        mib(s.walk_rss_kib)
+    );
     for (what, c) in POINTS {
         let e = median_point(&emu_rounds, (what, c));
         let b = median_point(&bare_rounds, (what, c));
@@ -1035,6 +1065,12 @@ fn main() {
         s.get_p50_us,
         list_ratio,
         verdict(list_ratio <= 3.0)
+    );
+    println!(
+        "| every list page, the first time (nothing kept yet): {} pages | {:.0} ms | {:.0} µs a page | | | |",
+        s.walk_pages,
+        s.walk_ms,
+        s.walk_ms * 1000.0 / s.walk_pages as f64
     );
 
     println!("\n### Details\n");
