@@ -230,7 +230,7 @@ macro_rules! impl_store {
         /// The rows of a page in the order of the query that read them, when
         /// its aggregate did not keep that order. The order is SQLite's
         /// `BINARY` collation, which is byte order, as `str` compares.
-        fn sorted(mut items: Vec<Record>, order: impl FnMut(&Record, &Record) -> std::cmp::Ordering) -> Vec<Record> {
+        fn sorted<T>(mut items: Vec<T>, order: impl FnMut(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
             if !$page_ordered {
                 items.sort_by(order);
             }
@@ -272,36 +272,67 @@ macro_rules! impl_store {
             })
         }
 
-        /// A page of records that the database returned as one JSON array (one
-        /// row instead of one per record: lists are read in a single hop).
-        fn records_from_page(row: &DbRow) -> Result<Vec<Record>, StoreError> {
-            type Columns = (
-                String, String, String, String, String, String, String, String, String,
-                Option<String>, Option<String>, Option<String>, String, i64, i64, i64,
-            );
+        /// The rows of a page that the database returned as one JSON array
+        /// (one row instead of one per record: lists are read in a single hop).
+        fn page_rows<T: serde::de::DeserializeOwned>(row: &DbRow) -> Result<Vec<T>, StoreError> {
             let text: String = row.try_get(0)?;
-            let rows: Vec<Columns> = serde_json::from_str(&text)
-                .map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))?;
-            Ok(rows
-                .into_iter()
-                .map(|c| Record {
-                    key: c.0,
-                    id: c.1,
-                    kind: c.2,
-                    parent_key: c.3,
-                    subscription_id: c.4,
-                    resource_group: c.5,
-                    name: c.6,
-                    location: c.7,
-                    provisioning_state: c.8,
-                    unique: c.9.zip(c.10),
-                    operation_id: c.11,
-                    body: c.12,
-                    revision: c.13,
-                    created_at: c.14,
-                    updated_at: c.15,
-                })
-                .collect())
+            serde_json::from_str(&text).map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))
+        }
+
+        /// A record's columns as a page row carries them (`record_columns!()`).
+        type RecordColumns = (
+            String, String, String, String, String, String, String, String, String,
+            Option<String>, Option<String>, Option<String>, String, i64, i64, i64,
+        );
+
+        fn record_of(c: RecordColumns) -> Record {
+            Record {
+                key: c.0,
+                id: c.1,
+                kind: c.2,
+                parent_key: c.3,
+                subscription_id: c.4,
+                resource_group: c.5,
+                name: c.6,
+                location: c.7,
+                provisioning_state: c.8,
+                unique: c.9.zip(c.10),
+                operation_id: c.11,
+                body: c.12,
+                revision: c.13,
+                created_at: c.14,
+                updated_at: c.15,
+            }
+        }
+
+        fn records_from_page(row: &DbRow) -> Result<Vec<Record>, StoreError> {
+            Ok(page_rows::<RecordColumns>(row)?.into_iter().map(record_of).collect())
+        }
+
+        impl $store {
+            /// The rows of one page of `scope`, read with the query for its
+            /// kind of scope (each binds `$1` the parent or the subscription,
+            /// `$2` the kind, `$3` the key to continue after, `$4` how many rows).
+            async fn scoped_page<T: serde::de::DeserializeOwned>(
+                &self,
+                scope: &ListScope,
+                page: &PageRequest,
+                children: &'static str,
+                subscription: &'static str,
+            ) -> Result<Vec<T>, StoreError> {
+                let (sql, first, kind) = match scope {
+                    ListScope::Children { parent_key, kind } => (children, parent_key, kind),
+                    ListScope::Subscription { subscription_id, kind } => (subscription, subscription_id, kind),
+                };
+                let row = sqlx::query(sql)
+                    .bind(first)
+                    .bind(kind)
+                    .bind(page.after.as_deref().unwrap_or(""))
+                    .bind(page.limit + 1)
+                    .fetch_one(&self.pool)
+                    .await?;
+                page_rows(&row)
+            }
         }
 
         fn operation_from(row: &DbRow) -> Result<OperationRecord, sqlx::Error> {
@@ -788,33 +819,15 @@ macro_rules! impl_store {
                 scope: &ListScope,
                 page: &PageRequest,
             ) -> Result<Page<(String, i64)>, StoreError> {
-                let (sql, first, kind) = match scope {
-                    ListScope::Children { parent_key, kind } => (
-                        json_page!("key, revision", "key", "SELECT key, revision FROM resources \
-                            WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
-                        parent_key,
-                        kind,
-                    ),
-                    ListScope::Subscription { subscription_id, kind } => (
-                        json_page!("key, revision", "key", "SELECT key, revision FROM resources \
-                            WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
-                        subscription_id,
-                        kind,
-                    ),
-                };
-                let row = sqlx::query(sql)
-                    .bind(first)
-                    .bind(kind)
-                    .bind(page.after.as_deref().unwrap_or(""))
-                    .bind(page.limit + 1)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let text: String = row.try_get(0)?;
-                let mut items: Vec<(String, i64)> = serde_json::from_str(&text)
-                    .map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))?;
-                if !$page_ordered {
-                    items.sort();
-                }
+                let rows = self.scoped_page::<(String, i64)>(
+                    scope,
+                    page,
+                    json_page!("key, revision", "key", "SELECT key, revision FROM resources \
+                        WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                    json_page!("key, revision", "key", "SELECT key, revision FROM resources \
+                        WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                ).await?;
+                let items = sorted(rows, |a, b| a.0.cmp(&b.0));
                 Ok(page_of(items, page.limit, |(key, _)| key.clone()))
             }
 
@@ -833,28 +846,15 @@ macro_rules! impl_store {
             }
 
             async fn list(&self, scope: &ListScope, page: &PageRequest) -> Result<Page<Record>, StoreError> {
-                let (sql, first, kind) = match scope {
-                    ListScope::Children { parent_key, kind } => (
-                        json_page!("key", "SELECT * FROM resources \
-                            WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
-                        parent_key,
-                        kind,
-                    ),
-                    ListScope::Subscription { subscription_id, kind } => (
-                        json_page!("key", "SELECT * FROM resources \
-                            WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
-                        subscription_id,
-                        kind,
-                    ),
-                };
-                let row = sqlx::query(sql)
-                    .bind(first)
-                    .bind(kind)
-                    .bind(page.after.as_deref().unwrap_or(""))
-                    .bind(page.limit + 1)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let items = sorted(records_from_page(&row)?, |a, b| a.key.cmp(&b.key));
+                let rows = self.scoped_page::<RecordColumns>(
+                    scope,
+                    page,
+                    json_page!("key", "SELECT * FROM resources \
+                        WHERE parent_key = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                    json_page!("key", "SELECT * FROM resources \
+                        WHERE subscription_id = $1 AND kind = $2 AND key > $3 ORDER BY key LIMIT $4"),
+                ).await?;
+                let items = sorted(rows.into_iter().map(record_of).collect(), |a, b| a.key.cmp(&b.key));
                 Ok(page_of(items, page.limit, |r| r.key.clone()))
             }
 
