@@ -39,15 +39,15 @@ pub(super) const POSTGRES: &[Migration] = &[
 
 pub(super) const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-/// Applies what `$migrations` has beyond the recorded versions, on `$pool`,
-/// each in a transaction opened with `$begin` (SQLite: `BEGIN IMMEDIATE`, so
-/// a second process waits instead of failing to upgrade its read lock) and
-/// starting with `$lock` (Postgres: an advisory lock).
+/// Applies what `$migrations` has beyond the recorded versions, each in a
+/// transaction `$begin` opens (SQLite: `BEGIN IMMEDIATE`, so a second process
+/// waits instead of failing to upgrade its read lock) and starting with
+/// `$lock` (Postgres: an advisory lock).
 macro_rules! run {
-    ($pool:expr, $migrations:expr, $lock:expr, begin = $begin:literal) => {{
+    ($begin:expr, $migrations:expr, $lock:expr) => {{
         let mut result: Result<(), $crate::store::StoreError> = Ok(());
         for migration in $migrations {
-            let mut tx = $pool.begin_with($begin).await?;
+            let mut tx = $begin.await?;
             if let Some(lock) = $lock {
                 sqlx::query(lock).execute(&mut *tx).await?;
             }

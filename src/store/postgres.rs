@@ -51,28 +51,26 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        super::migrate::run!(
-            pool,
-            super::migrate::POSTGRES,
-            Some(MIGRATION_LOCK),
-            begin = "BEGIN"
-        )?;
+        super::migrate::run!(pool.begin(), super::migrate::POSTGRES, Some(MIGRATION_LOCK))?;
         Ok(PgStore {
             pool,
             kind: StoreKind::Postgres,
         })
     }
 
-    async fn begin_write(
-        &self,
-    ) -> Result<((), sqlx::Transaction<'static, sqlx::Postgres>), StoreError> {
-        Ok(((), self.pool.begin().await?))
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// A connection to read with.
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// Each write in its own transaction.
     async fn apply(&self, write: &Write) -> Result<(), StoreError> {
         let statements = plan(write)?;
-        let (_writer, mut tx) = self.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         run(&mut tx, &statements).await?;
         tx.commit().await?;
         Ok(())

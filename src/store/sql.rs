@@ -1,6 +1,6 @@
 //! The SQL both backends share, written once with `$n` placeholders (which
 //! SQLite and Postgres both bind by number), and the macro that implements
-//! `Store` over a concrete sqlx pool. Only transaction start and the claim
+//! `Store` over a backend's connections. Only transaction start and the claim
 //! query differ by dialect; each backend module passes its own.
 
 use super::{StoreError, constraint};
@@ -191,10 +191,11 @@ pub(super) fn joined<'a>(statements: &[Statement<'a>]) -> (String, Vec<Bind<'a>>
     (sql, binds)
 }
 
-/// Implements `Store` for `$store`, which has `pool: sqlx::Pool<$db>`,
-/// `kind: StoreKind`, an `async fn begin_write(&self)` opening a write
-/// transaction (with a guard that must be held until it ends) and an
-/// `async fn apply(&self, &Write)` that commits a write (with `plan` and `run`).
+/// Implements `Store` for `$store`, which has `kind: StoreKind`, an
+/// `async fn reader(&self)` lending a connection to read with (`&mut *` of it
+/// is a `$db` connection), an `async fn begin_write(&self)` opening a write
+/// transaction (the same, with `commit()`) and an `async fn apply(&self, &Write)`
+/// that commits a write (with `plan` and `run`).
 macro_rules! impl_store {
     (
         $store:ty,
@@ -329,7 +330,7 @@ macro_rules! impl_store {
                     .bind(kind)
                     .bind(page.after.as_deref().unwrap_or(""))
                     .bind(page.limit + 1)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 page_rows(&row)
             }
@@ -619,7 +620,7 @@ macro_rules! impl_store {
         /// A failed statement in ARM's terms: a unique violation names what
         /// was taken.
         async fn refusal_of(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            conn: &mut <$db as sqlx::Database>::Connection,
             e: sqlx::Error,
             on_unique: OnUnique<'_>,
         ) -> StoreError {
@@ -633,7 +634,7 @@ macro_rules! impl_store {
                     StoreError::Unique(c) => {
                         let taken = sqlx::query("SELECT key FROM resources WHERE key = $1")
                             .bind(key)
-                            .fetch_optional(&mut **tx)
+                            .fetch_optional(&mut *conn)
                             .await;
                         match taken {
                             Ok(Some(_)) => StoreError::AlreadyExists(key.to_owned()),
@@ -651,7 +652,7 @@ macro_rules! impl_store {
         /// of sqlx 0.8 (deprecated there for later versions); `Executor::fetch_many`
         /// yields each statement's result in order.
         async fn run(
-            tx: &mut sqlx::Transaction<'static, $db>,
+            conn: &mut <$db as sqlx::Database>::Connection,
             statements: &[Statement<'_>],
         ) -> Result<(), StoreError> {
             if !$batched {
@@ -659,13 +660,13 @@ macro_rules! impl_store {
                     let query = bound(sqlx::query(statement.sql), &statement.binds);
                     let counted = match statement.expect {
                         Expect::Row(_) | Expect::NoRow(_) => {
-                            query.fetch_all(&mut **tx).await.map(|rows| (0, rows.len()))
+                            query.fetch_all(&mut *conn).await.map(|rows| (0, rows.len()))
                         }
-                        _ => query.execute(&mut **tx).await.map(|done| (done.rows_affected(), 0)),
+                        _ => query.execute(&mut *conn).await.map(|done| (done.rows_affected(), 0)),
                     };
                     match counted {
                         Ok((changed, rows)) => statement.expect.check(changed, rows)?,
-                        Err(e) => return Err(refusal_of(tx, e, statement.on_unique).await),
+                        Err(e) => return Err(refusal_of(conn, e, statement.on_unique).await),
                     }
                 }
                 return Ok(());
@@ -673,7 +674,7 @@ macro_rules! impl_store {
             let (sql, binds) = joined(statements);
             let mut failed = None;
             {
-                let mut results = sqlx::Executor::fetch_many(&mut **tx, bound(sqlx::query(&sql), &binds));
+                let mut results = sqlx::Executor::fetch_many(&mut *conn, bound(sqlx::query(&sql), &binds));
                 let (mut index, mut rows) = (0, 0);
                 while let Some(result) =
                     std::future::poll_fn(|cx| futures_core::Stream::poll_next(results.as_mut(), cx)).await
@@ -697,7 +698,7 @@ macro_rules! impl_store {
             match failed {
                 Some((e, index)) => {
                     let on_unique = statements.get(index).map_or(OnUnique::Plain, |s| s.on_unique);
-                    Err(refusal_of(tx, e, on_unique).await)
+                    Err(refusal_of(conn, e, on_unique).await)
                 }
                 None => Ok(()),
             }
@@ -729,13 +730,13 @@ macro_rules! impl_store {
 
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT version FROM schema_migrations")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 Ok(())
             }
 
             async fn reset(&self) -> Result<(), StoreError> {
-                let (_writer, mut tx) = self.begin_write().await?;
+                let mut tx = self.begin_write().await?;
                 for table in [
                     "resources",
                     "quota_usage",
@@ -753,18 +754,20 @@ macro_rules! impl_store {
             async fn paging_secret(&self) -> Result<Vec<u8>, StoreError> {
                 // Read every time: another instance sharing the store may have reset it.
                 let row = sqlx::query("SELECT value FROM meta WHERE name = 'paging_secret'")
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 if let Some(row) = row {
                     let secret: String = row.try_get("value")?;
                     return Ok(secret.into_bytes());
                 }
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO meta (name, value) VALUES ('paging_secret', $1) ON CONFLICT (name) DO NOTHING")
                     .bind(random_secret())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                tx.commit().await?;
                 let row = sqlx::query("SELECT value FROM meta WHERE name = 'paging_secret'")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 let secret: String = row.try_get("value")?;
                 Ok(secret.into_bytes())
@@ -777,7 +780,9 @@ macro_rules! impl_store {
                 if let Some(found) = self.get_subscription(&s.subscription_id).await? {
                     return Ok(found);
                 }
-                insert_subscription(&self.pool, s).await?;
+                let mut tx = self.begin_write().await?;
+                insert_subscription(&mut *tx, s).await?;
+                tx.commit().await?;
                 self.get_subscription(&s.subscription_id)
                     .await?
                     .ok_or_else(|| StoreError::Stale(s.subscription_id.clone()))
@@ -786,7 +791,7 @@ macro_rules! impl_store {
             async fn get_subscription(&self, id: &str) -> Result<Option<SubscriptionRecord>, StoreError> {
                 let row = sqlx::query("SELECT * FROM subscriptions WHERE subscription_id = $1")
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 Ok(row.as_ref().map(subscription_from).transpose()?)
             }
@@ -800,7 +805,7 @@ macro_rules! impl_store {
                 )
                 .bind(page.after.as_deref().unwrap_or(""))
                 .bind(page.limit + 1)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let items = rows.iter().map(subscription_from).collect::<Result<Vec<_>, _>>()?;
                 Ok(page_of(items, page.limit, |s| s.subscription_id.clone()))
@@ -809,7 +814,7 @@ macro_rules! impl_store {
             async fn get(&self, key: &str) -> Result<Option<Record>, StoreError> {
                 let row = sqlx::query(concat!("SELECT ", record_columns!(), " FROM resources WHERE key = $1"))
                     .bind(key)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 Ok(row.as_ref().map(record_from).transpose()?)
             }
@@ -840,7 +845,7 @@ macro_rules! impl_store {
                 let row = sqlx::query(json_page!(record_columns!(), "key",
                     concat!("SELECT * FROM resources WHERE key IN (", $keys_of_json, ")")))
                 .bind(keys)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.reader().await?)
                 .await?;
                 records_from_page(&row)
             }
@@ -871,7 +876,7 @@ macro_rules! impl_store {
                     .bind(scope)
                     .bind(page.after.as_deref())
                     .bind(page.limit + 1)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 let items = sorted(records_from_page(&row)?, |a, b| b.unique.cmp(&a.unique));
                 Ok(page_of(items, page.limit, |r| {
@@ -882,7 +887,7 @@ macro_rules! impl_store {
             async fn count_children(&self, parent_key: &str) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM resources WHERE parent_key = $1")
                     .bind(parent_key)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 Ok(row.try_get("n")?)
             }
@@ -894,7 +899,7 @@ macro_rules! impl_store {
             async fn get_operation(&self, id: &str) -> Result<Option<OperationRecord>, StoreError> {
                 let row = sqlx::query(concat!("SELECT ", operation_columns!(), " FROM operations WHERE id = $1"))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 Ok(row.as_ref().map(operation_from).transpose()?)
             }
@@ -906,7 +911,7 @@ macro_rules! impl_store {
                 owner: &str,
                 lease_until: i64,
             ) -> Result<Vec<OperationRecord>, StoreError> {
-                let (_writer, mut tx) = self.begin_write().await?;
+                let mut tx = self.begin_write().await?;
                 let rows = sqlx::query($claim_sql)
                     .bind(owner)
                     .bind(lease_until)
@@ -922,14 +927,14 @@ macro_rules! impl_store {
 
             async fn next_due(&self) -> Result<Option<i64>, StoreError> {
                 let row = sqlx::query("SELECT MIN(due_at) AS due FROM operations WHERE due_at IS NOT NULL")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 Ok(row.try_get("due")?)
             }
 
             async fn count_steps(&self) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM replication_steps")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.reader().await?)
                     .await?;
                 Ok(row.try_get("n")?)
             }
@@ -937,13 +942,13 @@ macro_rules! impl_store {
             async fn get_meta(&self, name: &str) -> Result<Option<String>, StoreError> {
                 let row = sqlx::query("SELECT value FROM meta WHERE name = $1")
                     .bind(name)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 Ok(row.map(|r| r.try_get("value")).transpose()?)
             }
 
             async fn set_meta(&self, name: &str, value: &str) -> Result<(), StoreError> {
-                let (_writer, mut tx) = self.begin_write().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO meta (name, value) VALUES ($1, $2) \
                      ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -1,21 +1,32 @@
 //! The embedded default store: one SQLite file in WAL mode with full fsync,
 //! or a private in-memory database for throwaway state.
+//!
+//! Every write goes through one connection (`Writer`), so its page cache
+//! stays warm: SQLite drops a connection's cache whenever another connection
+//! has written. Reads use a few other connections, opened as they are needed
+//! (`Readers`). Neither is a sqlx pool: a pool sends every connection it gets
+//! back a ping, a round trip to the connection's thread that a local file
+//! does not need.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit, mpsc, oneshot};
 
 use super::{StoreError, StoreKind};
 
 pub struct SqliteStore {
-    pool: sqlx::SqlitePool,
     kind: StoreKind,
-    /// The one write lock, taken in-process (see `begin_write`).
-    writer: Arc<Mutex<()>>,
+    /// Connections for reads; `None` in memory, where the writer's
+    /// connection is the database and reads take their turn on it.
+    readers: Option<Readers>,
+    /// The connection writes go through, and their turn to use it.
+    writer: Arc<Mutex<Writer>>,
     /// Writes waiting for the committer (see `commit_groups`).
     committer: mpsc::UnboundedSender<Pending>,
 }
@@ -28,6 +39,105 @@ struct Pending {
 
 /// The most writes committed together.
 const GROUP_MAX: usize = 64;
+/// The most connections reading at once.
+const READERS: usize = 4;
+
+/// The writers' connection.
+struct Writer {
+    conn: SqliteConnection,
+    /// A transaction was begun and may not have ended: the request that
+    /// began it was dropped, or its end failed. Rolled back before the next.
+    open: bool,
+}
+
+impl Writer {
+    /// Ends whatever transaction a dropped write left open.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        if self.open {
+            // Fails harmlessly when the transaction did end.
+            let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
+            self.open = false;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        sqlx::query(sql).execute(&mut self.conn).await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+/// The read connections: at most `READERS` in use, each kept for the next
+/// read once used.
+struct Readers {
+    options: SqliteConnectOptions,
+    idle: std::sync::Mutex<Vec<SqliteConnection>>,
+    permits: Semaphore,
+}
+
+/// A connection some code reads with.
+enum Reader<'a> {
+    Leased {
+        conn: Option<SqliteConnection>,
+        readers: &'a Readers,
+        _permit: SemaphorePermit<'a>,
+    },
+    Writer(MutexGuard<'a, Writer>),
+}
+
+impl Deref for Reader<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Reader::Leased { conn, .. } => conn.as_ref().expect("a leased connection"),
+            Reader::Writer(w) => &w.conn,
+        }
+    }
+}
+
+impl DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Reader::Leased { conn, .. } => conn.as_mut().expect("a leased connection"),
+            Reader::Writer(w) => &mut w.conn,
+        }
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Reader::Leased { conn, readers, .. } = self
+            && let Some(conn) = conn.take()
+            && let Ok(mut idle) = readers.idle.lock()
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+/// A write transaction of the store's own (reset, claims, settings): the
+/// writer's connection, held until it commits or is dropped.
+struct WriteTx<'a>(MutexGuard<'a, Writer>);
+
+impl WriteTx<'_> {
+    async fn commit(mut self) -> Result<(), StoreError> {
+        self.0.finish("COMMIT").await
+    }
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.0.conn
+    }
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) `dir/gallery-emulator.db` and migrates it.
@@ -44,15 +154,8 @@ impl SqliteStore {
         // Switching a new file to WAL takes a lock the busy timeout does not
         // wait for; a second process opening the same new file retries.
         let mut attempt = 0;
-        let pool = loop {
-            // A connection to a local file does not go stale: no ping before use.
-            let opened = SqlitePoolOptions::new()
-                .max_connections(4)
-                .min_connections(1)
-                .test_before_acquire(false)
-                .connect_with(options.clone())
-                .await;
-            match opened {
+        let conn = loop {
+            match options.connect().await {
                 Err(sqlx::Error::Database(e)) if attempt < 20 && e.message().contains("locked") => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
@@ -60,47 +163,73 @@ impl SqliteStore {
                 other => break other?,
             }
         };
-        Self::migrated(pool, StoreKind::Sqlite).await
+        let readers = Readers {
+            options,
+            idle: Default::default(),
+            permits: Semaphore::new(READERS),
+        };
+        Self::migrated(conn, Some(readers), StoreKind::Sqlite).await
     }
 
-    /// A database that lives as long as the process: one connection that is
-    /// never recycled, because closing it would drop the data.
+    /// A database that lives as long as the process, in its one connection.
     pub async fn open_in_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(false);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(options)
+        let conn = SqliteConnectOptions::from_str("sqlite::memory:")?
+            .foreign_keys(false)
+            .connect()
             .await?;
-        Self::migrated(pool, StoreKind::SqliteInMemory).await
+        Self::migrated(conn, None, StoreKind::SqliteInMemory).await
     }
 
-    async fn migrated(pool: sqlx::SqlitePool, kind: StoreKind) -> Result<Self, StoreError> {
+    async fn migrated(
+        mut conn: SqliteConnection,
+        readers: Option<Readers>,
+        kind: StoreKind,
+    ) -> Result<Self, StoreError> {
         super::migrate::run!(
-            pool,
+            sqlx::Connection::begin_with(&mut conn, "BEGIN IMMEDIATE"),
             super::migrate::SQLITE,
-            None::<&str>,
-            begin = "BEGIN IMMEDIATE"
+            None::<&str>
         )?;
-        let writer = Arc::new(Mutex::new(()));
+        let writer = Arc::new(Mutex::new(Writer { conn, open: false }));
         let (committer, queue) = mpsc::unbounded_channel();
-        tokio::spawn(commit_groups(pool.clone(), writer.clone(), queue));
+        tokio::spawn(commit_groups(writer.clone(), queue));
         Ok(SqliteStore {
-            pool,
             kind,
+            readers,
             writer,
             committer,
+        })
+    }
+
+    /// A connection to read with.
+    async fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let Some(readers) = &self.readers else {
+            let mut writer = self.writer.lock().await;
+            writer.settle().await?;
+            return Ok(Reader::Writer(writer));
+        };
+        let permit = readers
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend(sqlx::Error::PoolClosed))?;
+        let idle = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => readers.options.connect().await?,
+        };
+        Ok(Reader::Leased {
+            conn: Some(conn),
+            readers,
+            _permit: permit,
         })
     }
 
     /// Hands the write to the committer and waits until it is committed or refused.
     /// When no write is under way, the write is committed right here instead.
     async fn apply(&self, write: &Write) -> Result<(), StoreError> {
-        if let Ok(_writer) = self.writer.try_lock() {
-            let mut outcomes = commit_group(&self.pool, std::slice::from_ref(write)).await?;
+        if let Ok(mut writer) = self.writer.try_lock() {
+            let mut outcomes = commit_group(&mut writer, std::slice::from_ref(write)).await?;
             return outcomes.pop().unwrap_or(Ok(()));
         }
         let (done, outcome) = oneshot::channel();
@@ -117,11 +246,14 @@ impl SqliteStore {
     /// colliding on it and sleeping in SQLite's busy handler; and they take it
     /// up front, because a deferred transaction that reads and then writes can
     /// fail with SQLITE_BUSY instead of waiting its turn.
-    async fn begin_write(
-        &self,
-    ) -> Result<(MutexGuard<'_, ()>, sqlx::Transaction<'static, sqlx::Sqlite>), StoreError> {
-        let guard = self.writer.lock().await;
-        Ok((guard, self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let mut writer = self.writer.lock().await;
+        writer.settle().await?;
+        writer.open = true;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut writer.conn)
+            .await?;
+        Ok(WriteTx(writer))
     }
 }
 
@@ -129,18 +261,11 @@ impl SqliteStore {
 /// all the writes that queued while the last group was being committed.
 /// Each write is in its own savepoint, so a refused write is undone alone.
 /// A write's outcome is sent only once the transaction has committed.
-async fn commit_groups(
-    pool: sqlx::SqlitePool,
-    writer: Arc<Mutex<()>>,
-    mut queue: mpsc::UnboundedReceiver<Pending>,
-) {
+async fn commit_groups(writer: Arc<Mutex<Writer>>, mut queue: mpsc::UnboundedReceiver<Pending>) {
     let mut group = Vec::with_capacity(GROUP_MAX);
     while queue.recv_many(&mut group, GROUP_MAX).await > 0 {
         let (writes, done): (Vec<_>, Vec<_>) = group.drain(..).map(|p| (p.write, p.done)).unzip();
-        let outcomes = {
-            let _writer = writer.lock().await;
-            commit_group(&pool, &writes).await
-        };
+        let outcomes = commit_group(&mut *writer.lock().await, &writes).await;
         match outcomes {
             Ok(outcomes) => {
                 for (done, outcome) in done.into_iter().zip(outcomes) {
@@ -162,13 +287,20 @@ async fn commit_groups(
 
 /// Applies `writes` in one transaction and commits what was not refused;
 /// the outcome of each write, or the error that stopped the whole group.
+/// A write alone is one query with its `BEGIN` and one `COMMIT`: two round
+/// trips to the connection's thread.
 async fn commit_group(
-    pool: &sqlx::SqlitePool,
+    writer: &mut Writer,
     writes: &[Write],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    // A write alone needs no savepoint: when it is refused, nothing commits.
+    writer.settle().await?;
+    writer.open = true;
     let alone = writes.len() == 1;
+    if !alone {
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut writer.conn)
+            .await?;
+    }
     let mut outcomes = Vec::with_capacity(writes.len());
     // Whether the savepoint of the write before is still open, and how it ended.
     let mut open: Option<bool> = None;
@@ -181,7 +313,9 @@ async fn commit_group(
             }
         };
         let mut statements = Vec::with_capacity(planned.len() + 3);
-        if !alone {
+        if alone {
+            statements.push(Statement::new("BEGIN IMMEDIATE", vec![]));
+        } else {
             match open.take() {
                 Some(true) => statements.push(Statement::new("RELEASE w", vec![])),
                 Some(false) => {
@@ -193,17 +327,21 @@ async fn commit_group(
             statements.push(Statement::new("SAVEPOINT w", vec![]));
         }
         statements.extend(planned);
-        let outcome = run(&mut tx, &statements).await;
+        let outcome = run(&mut writer.conn, &statements).await;
         open = Some(outcome.is_ok());
         outcomes.push(outcome);
     }
     if alone && outcomes.iter().any(Result::is_err) {
+        // Refused, or its BEGIN failed: nothing of it commits.
+        writer.settle().await?;
         return Ok(outcomes);
     }
     if open == Some(false) {
-        sqlx::query("ROLLBACK TO w").execute(&mut *tx).await?;
+        sqlx::query("ROLLBACK TO w")
+            .execute(&mut writer.conn)
+            .await?;
     }
-    tx.commit().await?;
+    writer.finish("COMMIT").await?;
     Ok(outcomes)
 }
 

@@ -254,8 +254,53 @@ async fn concurrent_writes_each_keep_their_own_outcome(store: Arc<dyn Store>) {
     );
 }
 
+async fn a_write_dropped_before_it_ends_is_whole_or_absent_and_the_store_carries_on(
+    store: Arc<dyn Store>,
+) {
+    // A request can be dropped at any await (its client went away): its
+    // write is committed whole or not at all, and the next writes and reads
+    // go on as if it had never started.
+    for polls in 1..=6 {
+        let record = gallery(SUB, "rg", &format!("dropped{polls}"), "westus");
+        let op_id = format!("op-dropped{polls}");
+        let write = Write {
+            changes: vec![Change::Insert {
+                record: record.clone(),
+                quota: Some(QuotaClaim { limit: 100 }),
+            }],
+            operations: vec![OperationChange::Insert(operation(&op_id, &record.key, 10))],
+            ..Write::default()
+        };
+        {
+            let mut pending = std::pin::pin!(store.write(&write));
+            for _ in 0..polls {
+                let waker = std::task::Waker::noop();
+                let mut cx = std::task::Context::from_waker(waker);
+                if pending.as_mut().poll(&mut cx).is_ready() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        }
+        let after = gallery(SUB, "rg", &format!("after{polls}"), "westus");
+        store
+            .write(&insert(after.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("the write after a dropped one ({polls} polls): {e}"));
+        assert!(store.get(&after.key).await.expect("get").is_some());
+        let stored = store.get(&record.key).await.expect("get");
+        let op = store.get_operation(&op_id).await.expect("op");
+        assert_eq!(
+            stored.is_some(),
+            op.is_some(),
+            "a write dropped after {polls} polls left half of itself"
+        );
+    }
+}
+
 on_every_backend!(
     a_write_whose_later_change_fails_leaves_no_trace_of_its_earlier_changes,
     a_failed_write_leaves_the_store_usable,
     concurrent_writes_each_keep_their_own_outcome,
+    a_write_dropped_before_it_ends_is_whole_or_absent_and_the_store_carries_on,
 );
