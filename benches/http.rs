@@ -47,6 +47,11 @@ struct Opts {
     duration: Duration,
     list_samples: usize,
     keep: bool,
+    /// Only the throughput rounds (no cold start, RSS or list measures).
+    throughput_only: bool,
+    /// Start an emulator and the bare handler, seeded as for the throughput
+    /// rounds, print their addresses and serve until stopped.
+    serve: bool,
     /// Let the bare handler's inserts collide on SQLite's write lock (its busy
     /// handler sleeps) instead of queueing in-process as the emulator's writes do.
     bare_no_writer_lock: bool,
@@ -72,6 +77,8 @@ impl Opts {
                 duration: Duration::from_secs(1),
                 list_samples: 50,
                 keep: false,
+                throughput_only: false,
+                serve: false,
                 bare_no_writer_lock: false,
                 replication: None,
                 time_scale: 0.05,
@@ -87,6 +94,8 @@ impl Opts {
                 duration: Duration::from_secs(5),
                 list_samples: 300,
                 keep: false,
+                throughput_only: false,
+                serve: false,
                 bare_no_writer_lock: false,
                 replication: None,
                 time_scale: 0.25,
@@ -108,6 +117,8 @@ impl Opts {
                 "--duration" => o.duration = Duration::from_secs_f64(value(a)),
                 "--list-samples" => o.list_samples = value(a) as usize,
                 "--keep" => o.keep = true,
+                "--throughput-only" => o.throughput_only = true,
+                "--serve" => o.serve = true,
                 "--bare-no-writer-lock" => o.bare_no_writer_lock = true,
                 "--replication" => {
                     o.replication = Some(if quick {
@@ -264,71 +275,45 @@ fn list_path() -> String {
 
 // ---- the bare handler ----------------------------------------------------------
 
-/// axum + sqlx SQLite in this process on its own runtime (as many worker
-/// threads as the emulator's), one JSON document per request, nothing else.
+/// axum + sqlx SQLite in a process of its own (this bench binary run with
+/// `--bare-server`), on a multi-thread runtime with as many worker threads
+/// as the emulator's: one JSON document per request, nothing else.
 struct Bare {
+    child: Child,
     addr: SocketAddr,
     dir: PathBuf,
-    pool: sqlx::SqlitePool,
-    runtime: Option<tokio::runtime::Runtime>,
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl Bare {
     fn start(dir: &Path, doc: &str, writer_lock: bool) -> Bare {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("bare runtime");
-        let dir = dir.to_path_buf();
-        let (addr, pool) = runtime.block_on(async {
-            std::fs::create_dir_all(&dir).expect("bare data dir");
-            // The emulator's settings (src/store/sqlite.rs): WAL, full fsync, pool of 4,
-            // no ping before a connection is used.
-            let options = SqliteConnectOptions::new()
-                .filename(dir.join("bare.db"))
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(false);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .min_connections(1)
-                .test_before_acquire(false)
-                .connect_with(options)
-                .await
-                .expect("open bare.db");
-            sqlx::query("CREATE TABLE docs (key TEXT NOT NULL PRIMARY KEY, body TEXT NOT NULL)")
-                .execute(&pool)
-                .await
-                .expect("create docs");
-            for i in 0..GET_SET {
-                sqlx::query("INSERT INTO docs (key, body) VALUES ($1, $2)")
-                    .bind(format!("get{i}"))
-                    .bind(doc)
-                    .execute(&pool)
-                    .await
-                    .expect("seed docs");
-            }
-            let state = BareState {
-                pool: pool.clone(),
-                writer: writer_lock.then(|| Arc::new(tokio::sync::Mutex::new(()))),
-            };
-            let app = axum::Router::new()
-                .route("/docs/{key}", axum::routing::get(bare_get).put(bare_put))
-                .with_state(state);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind bare");
-            let addr = listener.local_addr().expect("bare addr");
-            tokio::spawn(async move { axum::serve(listener, app).await });
-            (addr, pool)
-        });
+        let exe = std::env::current_exe().expect("the bench binary");
+        let mut command = Command::new(exe);
+        command
+            .arg("--bare-server")
+            .arg(dir)
+            .arg(doc)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if !writer_lock {
+            command.arg("--bare-no-writer-lock");
+        }
+        let mut child = command.spawn().expect("spawn the bare handler");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("read the bare handler's address");
+        let addr = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("unexpected first line: {line:?}"));
         Bare {
+            child,
             addr,
-            dir,
-            pool,
-            runtime: Some(runtime),
+            dir: dir.to_path_buf(),
+            _stdout: stdout,
         }
     }
 
@@ -339,11 +324,61 @@ impl Bare {
 
 impl Drop for Bare {
     fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.block_on(self.pool.close());
-            runtime.shutdown_background();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// The bare handler's process: makes `dir/bare.db` holding `GET_SET` copies
+/// of `doc`, prints the address it serves on and serves until killed.
+fn bare_server(dir: &Path, doc: &str, writer_lock: bool) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("bare runtime");
+    runtime.block_on(async {
+        std::fs::create_dir_all(dir).expect("bare data dir");
+        // The emulator's settings (src/store/sqlite.rs): WAL, full fsync,
+        // up to 4 connections reading, no ping before a connection is used.
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join("bare.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .expect("open bare.db");
+        sqlx::query("CREATE TABLE docs (key TEXT NOT NULL PRIMARY KEY, body TEXT NOT NULL)")
+            .execute(&pool)
+            .await
+            .expect("create docs");
+        for i in 0..GET_SET {
+            sqlx::query("INSERT INTO docs (key, body) VALUES ($1, $2)")
+                .bind(format!("get{i}"))
+                .bind(doc)
+                .execute(&pool)
+                .await
+                .expect("seed docs");
+        }
+        let state = BareState {
+            pool,
+            writer: writer_lock.then(|| Arc::new(tokio::sync::Mutex::new(()))),
+        };
+        let app = axum::Router::new()
+            .route("/docs/{key}", axum::routing::get(bare_get).put(bare_put))
+            .with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind bare");
+        println!("{}", listener.local_addr().expect("bare addr"));
+        axum::serve(listener, app).await.expect("serve bare");
+    });
 }
 
 #[derive(Clone)]
@@ -924,6 +959,14 @@ fn loadavg() -> String {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--bare-server") {
+        let dir = args.get(at + 1).expect("--bare-server DIR DOC");
+        let doc = args.get(at + 2).expect("--bare-server DIR DOC");
+        let writer_lock = !args.iter().any(|a| a == "--bare-no-writer-lock");
+        bare_server(Path::new(dir), doc, writer_lock);
+        return;
+    }
     let o = Opts::parse();
     let load_before = loadavg();
     let driver = tokio::runtime::Builder::new_current_thread()
@@ -932,6 +975,20 @@ fn main() {
         .expect("load generator runtime");
     if let Some(counts) = o.replication.clone() {
         replication_report(&driver, &o, &counts, &load_before);
+        return;
+    }
+
+    if o.serve {
+        serve(&driver, &o);
+        return;
+    }
+    if o.throughput_only {
+        let (emu_rounds, bare_rounds, _) = throughput(&driver, &o);
+        report_header(&o, "throughput", &load_before);
+        println!("| measure | gallery-emulator | reference | ratio | target | |");
+        println!("|---|---|---|---|---|---|");
+        throughput_rows(&emu_rounds, &bare_rounds);
+        throughput_details(&emu_rounds, &bare_rounds);
         return;
     }
 
@@ -962,16 +1019,7 @@ fn main() {
     }
     cleanup(&o, &s.dir);
 
-    let mut emu_rounds = Vec::new();
-    let mut bare_rounds = Vec::new();
-    let mut sample = None;
-    for round in 0..o.runs {
-        eprintln!("throughput round {} of {}", round + 1, o.runs);
-        emu_rounds.push(emulator_round(&driver, &o, round, &mut sample));
-        let doc = sample.clone().expect("a gallery GET body");
-        bare_rounds.push(bare_round(&driver, &o, round, &doc));
-    }
-    let doc_len = sample.map_or(0, |d| d.len());
+    let (emu_rounds, bare_rounds, doc_len) = throughput(&driver, &o);
 
     // ---- the report (stdout, markdown) ----
     let fresh_ms = median(fresh.clone());
@@ -1035,26 +1083,7 @@ fn main() {
         "| RSS after listing them all once | {} | | | | |",
         mib(s.walk_rss_kib)
     );
-    for (what, c) in POINTS {
-        let e = median_point(&emu_rounds, (what, c));
-        let b = median_point(&bare_rounds, (what, c));
-        let ratio = e.rps / b.rps;
-        let (label, target) = match what {
-            "get" => ("GET gallery", 0.60),
-            _ => ("PUT (create) gallery", 0.50),
-        };
-        println!(
-            "| {label}, c{c}: req/s (p50) | {:.0} /s ({:.0} µs) | bare {} {:.0} /s ({:.0} µs) | {:.0}% | ≥ {:.0}% | {} |",
-            e.rps,
-            e.p50_us,
-            if what == "get" { "read" } else { "insert" },
-            b.rps,
-            b.p50_us,
-            ratio * 100.0,
-            target * 100.0,
-            verdict(ratio >= target)
-        );
-    }
+    throughput_rows(&emu_rounds, &bare_rounds);
     let list_ratio = s.list_p50_us / s.get_p50_us;
     println!(
         "| first list page ({} of {} galleries, {} bytes), p50 | {:.0} µs | single GET {:.0} µs | {:.1}× | ≤ 3× | {} |",
@@ -1073,19 +1102,7 @@ fn main() {
         s.walk_ms * 1000.0 / s.walk_pages as f64
     );
 
-    println!("\n### Details\n");
-    println!(
-        "| point | emulator req/s | p50 | p99 | generator CPU | bare req/s | p50 | p99 | generator CPU |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for (what, c) in POINTS {
-        let e = median_point(&emu_rounds, (what, c));
-        let b = median_point(&bare_rounds, (what, c));
-        println!(
-            "| {what} c{c} | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores |",
-            e.rps, e.p50_us, e.p99_us, e.client_cores, b.rps, b.p50_us, b.p99_us, b.client_cores
-        );
-    }
+    throughput_details(&emu_rounds, &bare_rounds);
     println!();
     println!(
         "- creating {} galleries at c32 took {:.2} s ({:.0} /s); then gallery-emulator.db {:.1} MiB, -wal {:.1} MiB",
@@ -1110,6 +1127,97 @@ fn main() {
             .max()
             .unwrap_or(0))
     );
+}
+
+/// Both servers of a throughput round, seeded alike, for another load
+/// generator: GET `/docs/get0` … `/docs/get99` of the bare handler and the
+/// galleries `get0` … `get99` (resource groups `get-rg0` … `get-rg3`, by the
+/// number modulo 4) of the emulator.
+fn serve(driver: &tokio::runtime::Runtime, o: &Opts) {
+    let emu_dir = fresh_dir("serve");
+    let (emu, _, _) = Emulator::start(&emu_dir, &["--gallery-quota", UNLIMITED_QUOTA]);
+    let doc = driver.block_on(async {
+        let seed = (0..GET_SET)
+            .map(|i| put_gallery(&format!("get-rg{}", i % 4), &format!("get{i}")))
+            .collect();
+        send_all(emu.addr, 8, seed).await;
+        let mut client = Client::connect(emu.addr).await;
+        client.call(&get(gallery_path("get-rg0", "get0"))).await
+    });
+    let bare_dir = fresh_dir("serve-bare");
+    let doc = std::str::from_utf8(&doc).expect("utf-8 document");
+    let bare = Bare::start(&bare_dir, doc, !o.bare_no_writer_lock);
+    println!(
+        "emulator: http://{}{}",
+        emu.addr,
+        gallery_path("get-rg0", "get0")
+    );
+    println!("bare:     http://{}/docs/get0", bare.addr);
+    println!(
+        "(Ctrl-C stops both; data dirs {} and {})",
+        emu_dir.display(),
+        bare_dir.display()
+    );
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+/// The throughput rounds, emulator and bare handler interleaved; and the
+/// size of the gallery document both serve.
+fn throughput(driver: &tokio::runtime::Runtime, o: &Opts) -> (Vec<Round>, Vec<Round>, usize) {
+    let mut emu_rounds = Vec::new();
+    let mut bare_rounds = Vec::new();
+    let mut sample = None;
+    for round in 0..o.runs {
+        eprintln!("throughput round {} of {}", round + 1, o.runs);
+        emu_rounds.push(emulator_round(driver, o, round, &mut sample));
+        let doc = sample.clone().expect("a gallery GET body");
+        bare_rounds.push(bare_round(driver, o, round, &doc));
+    }
+    let doc_len = sample.map_or(0, |d| d.len());
+    (emu_rounds, bare_rounds, doc_len)
+}
+
+/// The summary table's rows of the throughput points.
+fn throughput_rows(emu_rounds: &[Round], bare_rounds: &[Round]) {
+    for (what, c) in POINTS {
+        let e = median_point(emu_rounds, (what, c));
+        let b = median_point(bare_rounds, (what, c));
+        let ratio = e.rps / b.rps;
+        let (label, target) = match what {
+            "get" => ("GET gallery", 0.60),
+            _ => ("PUT (create) gallery", 0.50),
+        };
+        println!(
+            "| {label}, c{c}: req/s (p50) | {:.0} /s ({:.0} µs) | bare {} {:.0} /s ({:.0} µs) | {:.0}% | ≥ {:.0}% | {} |",
+            e.rps,
+            e.p50_us,
+            if what == "get" { "read" } else { "insert" },
+            b.rps,
+            b.p50_us,
+            ratio * 100.0,
+            target * 100.0,
+            verdict(ratio >= target)
+        );
+    }
+}
+
+/// Every throughput point of both servers.
+fn throughput_details(emu_rounds: &[Round], bare_rounds: &[Round]) {
+    println!("\n### Details\n");
+    println!(
+        "| point | emulator req/s | p50 | p99 | generator CPU | bare req/s | p50 | p99 | generator CPU |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (what, c) in POINTS {
+        let e = median_point(emu_rounds, (what, c));
+        let b = median_point(bare_rounds, (what, c));
+        println!(
+            "| {what} c{c} | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores | {:.0} | {:.0} µs | {:.0} µs | {:.2} cores |",
+            e.rps, e.p50_us, e.p99_us, e.client_cores, b.rps, b.p50_us, b.p99_us, b.client_cores
+        );
+    }
 }
 
 // ---- replication ------------------------------------------------------------------
