@@ -178,17 +178,38 @@ pub async fn accept<T: Tracked>(
     operation_id: &str,
     decide: impl Fn(Option<(&Record, T::Model)>) -> Result<Decision<T::Model>, ArmError>,
 ) -> Result<Response, ArmError> {
-    for _ in 0..WRITE_ATTEMPTS {
+    for attempt in 0..WRITE_ATTEMPTS {
         let now = state.clock.now();
-        let existing = state.store.get(&t.key).await?;
-        let stored = match &existing {
-            Some(r) => Some((r, decode::<T>(r)?)),
-            None => None,
+        // A PUT is most often a create: the first attempt writes the create
+        // `decide` makes of nothing, without reading first. If the record
+        // exists after all, its insert is refused and the next attempt reads.
+        // Not for a type that replicates: planning its replication draws on
+        // fault rules, which must be drawn on once, for what is decided.
+        let guess = (attempt == 0)
+            .then(|| decide(None).ok())
+            .flatten()
+            .filter(|d| d.kind == OperationKind::Create)
+            .and_then(|mut d| {
+                T::replicated(&mut d.model, &state.settings)
+                    .is_none()
+                    .then_some(d)
+            });
+        let guessed = guess.is_some();
+        let (existing, mut decision) = match guess {
+            Some(decision) => (None, decision),
+            None => {
+                let existing = state.store.get(&t.key).await?;
+                let stored = match &existing {
+                    Some(r) => Some((r, decode::<T>(r)?)),
+                    None => None,
+                };
+                let decision = decide(stored)?;
+                (existing, decision)
+            }
         };
         let marked = existing
             .as_ref()
             .is_some_and(|r| r.provisioning_state == ProvisioningState::Deleting.as_str());
-        let mut decision = decide(stored)?;
         // Only the delete may be retried on a resource marked for deletion.
         if marked && decision.kind != OperationKind::Delete {
             return Err(marked_for_deletion::<T>(
@@ -273,6 +294,9 @@ pub async fn accept<T: Tracked>(
                     operation_id,
                 ));
             }
+            // A refused guess (the record exists, or the refusal is one an
+            // update would not meet): read the record and decide again.
+            Err(_) if guessed => continue,
             Err(StoreError::AlreadyExists(_) | StoreError::Stale(_)) => continue,
             // A racing create of the same resource can trip the unique index
             // before the primary key; then it is an update, not a conflict.

@@ -92,7 +92,8 @@ pub(super) enum Expect {
     Anything,
     /// At least one row changed.
     Changed(Refusal),
-    /// The quota claim took a slot.
+    /// The quota claim took a slot. A claim past the limit fails (it would
+    /// set the count to NULL), so the statement cannot succeed without one.
     Claimed {
         limit: i64,
     },
@@ -118,6 +119,25 @@ impl Expect {
             }
         };
         refused.map_or(Ok(()), |r| Err(r.clone().into()))
+    }
+
+    /// Whether a statement that succeeds has met this: its refusals are
+    /// errors of the statement itself, so nothing need be read before the
+    /// write commits.
+    pub(super) fn met_by_success(&self) -> bool {
+        matches!(self, Expect::Anything | Expect::Claimed { .. })
+    }
+
+    /// The refusal a failed statement stands for, if its error is one.
+    pub(super) fn refusal_in(&self, e: &sqlx::Error) -> Option<StoreError> {
+        match (self, e) {
+            (Expect::Claimed { limit }, sqlx::Error::Database(db))
+                if db.kind() == sqlx::error::ErrorKind::NotNullViolation =>
+            {
+                Some(StoreError::QuotaExceeded { limit: *limit })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -410,7 +430,8 @@ macro_rules! impl_store {
                                     "INSERT INTO quota_usage (subscription_id, kind, location, used) \
                                      VALUES ($1, $2, $3, 1) \
                                      ON CONFLICT (subscription_id, kind, location) \
-                                     DO UPDATE SET used = quota_usage.used + 1 WHERE quota_usage.used < $4",
+                                     DO UPDATE SET used = CASE WHEN quota_usage.used < $4 \
+                                     THEN quota_usage.used + 1 END",
                                     vec![
                                         Bind::Text(&record.subscription_id),
                                         Bind::Text(&record.kind),
@@ -622,9 +643,12 @@ macro_rules! impl_store {
         async fn refusal_of(
             conn: &mut <$db as sqlx::Database>::Connection,
             e: sqlx::Error,
-            on_unique: OnUnique<'_>,
+            statement: Option<&Statement<'_>>,
         ) -> StoreError {
-            match on_unique {
+            if let Some(refusal) = statement.and_then(|s| s.expect.refusal_in(&e)) {
+                return refusal;
+            }
+            match statement.map_or(OnUnique::Plain, |s| s.on_unique) {
                 OnUnique::Plain => StoreError::Backend(e),
                 OnUnique::Update(key) => insert_error(e, key),
                 // SQLite reports the unique pair before the primary key when
@@ -666,7 +690,7 @@ macro_rules! impl_store {
                     };
                     match counted {
                         Ok((changed, rows)) => statement.expect.check(changed, rows)?,
-                        Err(e) => return Err(refusal_of(conn, e, statement.on_unique).await),
+                        Err(e) => return Err(refusal_of(conn, e, Some(statement)).await),
                     }
                 }
                 return Ok(());
@@ -696,10 +720,7 @@ macro_rules! impl_store {
                 }
             }
             match failed {
-                Some((e, index)) => {
-                    let on_unique = statements.get(index).map_or(OnUnique::Plain, |s| s.on_unique);
-                    Err(refusal_of(conn, e, on_unique).await)
-                }
+                Some((e, index)) => Err(refusal_of(conn, e, statements.get(index)).await),
                 None => Ok(()),
             }
         }

@@ -287,8 +287,10 @@ async fn commit_groups(writer: Arc<Mutex<Writer>>, mut queue: mpsc::UnboundedRec
 
 /// Applies `writes` in one transaction and commits what was not refused;
 /// the outcome of each write, or the error that stopped the whole group.
-/// A write alone is one query with its `BEGIN` and one `COMMIT`: two round
-/// trips to the connection's thread.
+/// A write alone is one query with its `BEGIN`, and its `COMMIT` too when
+/// every refusal of its statements is an error of the statement (a create):
+/// one round trip to the connection's thread. Else `COMMIT` follows once
+/// the results are checked.
 async fn commit_group(
     writer: &mut Writer,
     writes: &[Write],
@@ -302,6 +304,8 @@ async fn commit_group(
             .await?;
     }
     let mut outcomes = Vec::with_capacity(writes.len());
+    // Whether the write alone commits in its own query.
+    let mut committing = false;
     // Whether the savepoint of the write before is still open, and how it ended.
     let mut open: Option<bool> = None;
     for write in writes {
@@ -315,6 +319,7 @@ async fn commit_group(
         let mut statements = Vec::with_capacity(planned.len() + 3);
         if alone {
             statements.push(Statement::new("BEGIN IMMEDIATE", vec![]));
+            committing = planned.iter().all(|s| s.expect.met_by_success());
         } else {
             match open.take() {
                 Some(true) => statements.push(Statement::new("RELEASE w", vec![])),
@@ -327,13 +332,20 @@ async fn commit_group(
             statements.push(Statement::new("SAVEPOINT w", vec![]));
         }
         statements.extend(planned);
+        if committing {
+            statements.push(Statement::new("COMMIT", vec![]));
+        }
         let outcome = run(&mut writer.conn, &statements).await;
         open = Some(outcome.is_ok());
         outcomes.push(outcome);
     }
     if alone && outcomes.iter().any(Result::is_err) {
-        // Refused, or its BEGIN failed: nothing of it commits.
+        // Refused, or its BEGIN or COMMIT failed: nothing of it commits.
         writer.settle().await?;
+        return Ok(outcomes);
+    }
+    if committing {
+        writer.open = false;
         return Ok(outcomes);
     }
     if open == Some(false) {
