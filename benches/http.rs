@@ -1,7 +1,8 @@
 //! `cargo bench --bench http [-- --quick]`: the real release binary on its
 //! default SQLite store (cold start, RSS, gallery GET/create throughput, list
 //! vs get latency) next to a bare axum + sqlx SQLite handler with the same
-//! durability settings, the floor of HTTP plus a durable store on this machine.
+//! durability settings in a process of its own (this binary run with
+//! `--bare-server`), the floor of HTTP plus a durable store on this machine.
 //! The load generator runs in this process; what each number means is in
 //! BENCHMARKS.md. `-- --replication` instead measures the worker's CPU per
 //! replicated region and an idle emulator's CPU.
