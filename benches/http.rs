@@ -157,32 +157,28 @@ fn fresh_dir(label: &str) -> PathBuf {
     ))
 }
 
-// ---- the emulator process -----------------------------------------------------
+// ---- the servers under test ---------------------------------------------------
 
-struct Emulator {
+/// A server under test in a process of its own (the emulator, or the bare
+/// handler): it prints `listening on http://ADDR` first, and is killed when
+/// dropped.
+struct Server {
     child: Child,
     addr: SocketAddr,
-    dir: PathBuf,
-    /// Held so the emulator never writes into a closed pipe.
+    /// Its SQLite write-ahead log.
+    wal: PathBuf,
+    /// Held so the server never writes into a closed pipe.
     _stdout: BufReader<ChildStdout>,
 }
 
-impl Emulator {
-    /// Spawns the binary on `dir` and returns it with the instant it was
-    /// spawned, once it has printed its listening line.
-    fn spawn(dir: &Path, extra: &[&str]) -> (Emulator, Instant) {
-        let started = Instant::now();
-        let mut child = Command::new(BIN)
-            .args(["--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
-            .arg(dir)
-            .args(extra)
-            .env_remove("GALLERY_EMULATOR_TIMING")
-            .env_remove("GALLERY_EMULATOR_PAGE_SIZE")
+impl Server {
+    fn spawn(command: &mut Command, wal: PathBuf) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("spawn gallery-emulator");
+            .unwrap_or_else(|e| panic!("spawn {command:?}: {e}"));
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
         stdout
@@ -194,27 +190,12 @@ impl Emulator {
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-        let emulator = Emulator {
+        Server {
             child,
             addr,
-            dir: dir.to_path_buf(),
+            wal,
             _stdout: stdout,
-        };
-        (emulator, started)
-    }
-
-    /// Spawns and waits for the first 200 from the readiness probe; returns
-    /// the time from spawn to that 200 and from spawn to the listening line.
-    fn start(dir: &Path, extra: &[&str]) -> (Emulator, Duration, Duration) {
-        let (emulator, started) = Emulator::spawn(dir, extra);
-        let listening = started.elapsed();
-        let deadline = started + Duration::from_secs(30);
-        while !ready_once(emulator.addr) {
-            assert!(Instant::now() < deadline, "the emulator never became ready");
-            std::thread::sleep(Duration::from_micros(100));
         }
-        let took = started.elapsed();
-        (emulator, took, listening)
     }
 
     fn rss_kib(&self) -> u64 {
@@ -222,15 +203,45 @@ impl Emulator {
     }
 
     fn wal_bytes(&self) -> u64 {
-        file_len(&self.dir.join("gallery-emulator.db-wal"))
+        file_len(&self.wal)
     }
 }
 
-impl Drop for Emulator {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns the emulator on `dir` and returns it with the instant it was
+/// spawned, once it has printed its listening line.
+fn spawn_emulator(dir: &Path, extra: &[&str]) -> (Server, Instant) {
+    let started = Instant::now();
+    let emulator = Server::spawn(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--log", "warn", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .env_remove("GALLERY_EMULATOR_TIMING")
+            .env_remove("GALLERY_EMULATOR_PAGE_SIZE"),
+        dir.join("gallery-emulator.db-wal"),
+    );
+    (emulator, started)
+}
+
+/// Spawns the emulator and waits for the first 200 from the readiness probe;
+/// returns the time from spawn to that 200 and from spawn to the listening line.
+fn start_emulator(dir: &Path, extra: &[&str]) -> (Server, Duration, Duration) {
+    let (emulator, started) = spawn_emulator(dir, extra);
+    let listening = started.elapsed();
+    let deadline = started + Duration::from_secs(30);
+    while !ready_once(emulator.addr) {
+        assert!(Instant::now() < deadline, "the emulator never became ready");
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let took = started.elapsed();
+    (emulator, took, listening)
 }
 
 /// One blocking `GET /_emulator/ready` on a fresh connection: true on a 200.
@@ -276,58 +287,18 @@ fn list_path() -> String {
 
 // ---- the bare handler ----------------------------------------------------------
 
-/// axum + sqlx SQLite in a process of its own (this bench binary run with
-/// `--bare-server`), on a multi-thread runtime with as many worker threads
-/// as the emulator's: one JSON document per request, nothing else.
-struct Bare {
-    child: Child,
-    addr: SocketAddr,
-    dir: PathBuf,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Bare {
-    fn start(dir: &Path, doc: &str, writer_lock: bool) -> Bare {
-        let exe = std::env::current_exe().expect("the bench binary");
-        let mut command = Command::new(exe);
-        command
-            .arg("--bare-server")
-            .arg(dir)
-            .arg(doc)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if !writer_lock {
-            command.arg("--bare-no-writer-lock");
-        }
-        let mut child = command.spawn().expect("spawn the bare handler");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout
-            .read_line(&mut line)
-            .expect("read the bare handler's address");
-        let addr = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("unexpected first line: {line:?}"));
-        Bare {
-            child,
-            addr,
-            dir: dir.to_path_buf(),
-            _stdout: stdout,
-        }
+/// Spawns the bare handler on `dir`, serving `doc`: axum + sqlx SQLite in a
+/// process of its own (this bench binary run with `--bare-server`), on a
+/// multi-thread runtime with as many worker threads as the emulator's, one
+/// JSON document per request, nothing else.
+fn start_bare(dir: &Path, doc: &str, writer_lock: bool) -> Server {
+    let exe = std::env::current_exe().expect("the bench binary");
+    let mut command = Command::new(exe);
+    command.arg("--bare-server").arg(dir).arg(doc);
+    if !writer_lock {
+        command.arg("--bare-no-writer-lock");
     }
-
-    fn wal_bytes(&self) -> u64 {
-        file_len(&self.dir.join("bare.db-wal"))
-    }
-}
-
-impl Drop for Bare {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    Server::spawn(&mut command, dir.join("bare.db-wal"))
 }
 
 /// The bare handler's process: makes `dir/bare.db` holding `GET_SET` copies
@@ -377,7 +348,10 @@ fn bare_server(dir: &Path, doc: &str, writer_lock: bool) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind bare");
-        println!("{}", listener.local_addr().expect("bare addr"));
+        println!(
+            "listening on http://{}",
+            listener.local_addr().expect("bare addr")
+        );
         axum::serve(listener, app).await.expect("serve bare");
     });
 }
@@ -639,7 +613,7 @@ fn emulator_round(
     sample: &mut Option<Bytes>,
 ) -> Round {
     let dir = fresh_dir("tput");
-    let (emu, _, _) = Emulator::start(&dir, &["--gallery-quota", UNLIMITED_QUOTA]);
+    let (emu, _, _) = start_emulator(&dir, &["--gallery-quota", UNLIMITED_QUOTA]);
     let addr = emu.addr;
     let mut r = Round::default();
     driver.block_on(async {
@@ -685,7 +659,7 @@ fn emulator_round(
 fn bare_round(driver: &tokio::runtime::Runtime, o: &Opts, round: usize, doc: &Bytes) -> Round {
     let dir = fresh_dir("bare");
     let doc_str = std::str::from_utf8(doc).expect("utf-8 document");
-    let bare = Bare::start(&dir, doc_str, !o.bare_no_writer_lock);
+    let bare = start_bare(&dir, doc_str, !o.bare_no_writer_lock);
     let addr = bare.addr;
     let mut r = Round::default();
     driver.block_on(async {
@@ -741,7 +715,7 @@ struct Scale {
 /// first list page against a single GET, sampled alternately.
 fn scale(driver: &tokio::runtime::Runtime, o: &Opts) -> Scale {
     let dir = fresh_dir("scale");
-    let (emu, _, _) = Emulator::start(&dir, &["--gallery-quota", "100000"]);
+    let (emu, _, _) = start_emulator(&dir, &["--gallery-quota", "100000"]);
     let addr = emu.addr;
     let (idle_rss_kib, create_secs) = driver.block_on(async {
         let mut client = Client::connect(addr).await;
@@ -997,7 +971,7 @@ fn main() {
     let (mut fresh, mut fresh_line) = (Vec::new(), Vec::new());
     for _ in 0..o.cold_runs {
         let dir = fresh_dir("cold");
-        let (emu, took, line) = Emulator::start(&dir, &[]);
+        let (emu, took, line) = start_emulator(&dir, &[]);
         drop(emu);
         cleanup(&o, &dir);
         fresh.push(took.as_secs_f64() * 1e3);
@@ -1013,7 +987,7 @@ fn main() {
     );
     let (mut existing, mut existing_line) = (Vec::new(), Vec::new());
     for _ in 0..o.cold_runs {
-        let (emu, took, line) = Emulator::start(&s.dir, &["--gallery-quota", "100000"]);
+        let (emu, took, line) = start_emulator(&s.dir, &["--gallery-quota", "100000"]);
         drop(emu);
         existing.push(took.as_secs_f64() * 1e3);
         existing_line.push(line.as_secs_f64() * 1e3);
@@ -1136,7 +1110,7 @@ fn main() {
 /// number modulo 4) of the emulator.
 fn serve(driver: &tokio::runtime::Runtime, o: &Opts) {
     let emu_dir = fresh_dir("serve");
-    let (emu, _, _) = Emulator::start(&emu_dir, &["--gallery-quota", UNLIMITED_QUOTA]);
+    let (emu, _, _) = start_emulator(&emu_dir, &["--gallery-quota", UNLIMITED_QUOTA]);
     let doc = driver.block_on(async {
         let seed = (0..GET_SET)
             .map(|i| put_gallery(&format!("get-rg{}", i % 4), &format!("get{i}")))
@@ -1147,7 +1121,7 @@ fn serve(driver: &tokio::runtime::Runtime, o: &Opts) {
     });
     let bare_dir = fresh_dir("serve-bare");
     let doc = std::str::from_utf8(&doc).expect("utf-8 document");
-    let bare = Bare::start(&bare_dir, doc, !o.bare_no_writer_lock);
+    let bare = start_bare(&bare_dir, doc, !o.bare_no_writer_lock);
     println!(
         "emulator: http://{}{}",
         emu.addr,
@@ -1267,7 +1241,7 @@ async fn json_of(client: &mut Client, method: Method, path: &str, body: &str) ->
 fn replication_run(driver: &tokio::runtime::Runtime, o: &Opts, versions: usize) -> ReplicationRun {
     let dir = fresh_dir("replication");
     let scale = o.time_scale.to_string();
-    let (emu, _, _) = Emulator::start(
+    let (emu, _, _) = start_emulator(
         &dir,
         &[
             "--timing",
