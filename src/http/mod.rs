@@ -242,13 +242,16 @@ impl Listing {
     /// The same response for items already rendered as JSON.
     pub async fn respond_rendered<'a>(
         &self,
-        items: impl Iterator<Item = &'a std::sync::Arc<[u8]>>,
+        items: impl Iterator<Item = &'a std::sync::Arc<[u8]>> + Clone,
         next: Option<String>,
         base_url: &str,
         api_version: &str,
     ) -> Result<Response, ArmError> {
         let next_link = self.next_link(next, base_url, api_version).await?;
-        let mut body = Vec::with_capacity(64 * 1024);
+        let size = items.clone().map(|item| item.len() + 1).sum::<usize>()
+            + next_link.as_ref().map_or(0, |link| link.len() + 16)
+            + 16;
+        let mut body = Vec::with_capacity(size);
         body.extend_from_slice(b"{\"value\":[");
         for (n, item) in items.enumerate() {
             if n > 0 {

@@ -52,13 +52,12 @@ struct Writer {
 
 impl Writer {
     /// Ends whatever transaction a dropped write left open.
-    async fn settle(&mut self) -> Result<(), StoreError> {
+    async fn settle(&mut self) {
         if self.open {
             // Fails harmlessly when the transaction did end.
             let _ = sqlx::query("ROLLBACK").execute(&mut self.conn).await;
             self.open = false;
         }
-        Ok(())
     }
 
     async fn finish(&mut self, sql: &'static str) -> Result<(), StoreError> {
@@ -205,7 +204,7 @@ impl SqliteStore {
     async fn reader(&self) -> Result<Reader<'_>, StoreError> {
         let Some(readers) = &self.readers else {
             let mut writer = self.writer.lock().await;
-            writer.settle().await?;
+            writer.settle().await;
             return Ok(Reader::Writer(writer));
         };
         let permit = readers
@@ -248,7 +247,7 @@ impl SqliteStore {
     /// fail with SQLITE_BUSY instead of waiting its turn.
     async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let mut writer = self.writer.lock().await;
-        writer.settle().await?;
+        writer.settle().await;
         writer.open = true;
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut writer.conn)
@@ -295,7 +294,7 @@ async fn commit_group(
     writer: &mut Writer,
     writes: &[Write],
 ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-    writer.settle().await?;
+    writer.settle().await;
     writer.open = true;
     let alone = writes.len() == 1;
     if !alone {
@@ -341,7 +340,7 @@ async fn commit_group(
     }
     if alone && outcomes.iter().any(Result::is_err) {
         // Refused, or its BEGIN or COMMIT failed: nothing of it commits.
-        writer.settle().await?;
+        writer.settle().await;
         return Ok(outcomes);
     }
     if committing {
