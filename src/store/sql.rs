@@ -270,29 +270,6 @@ macro_rules! impl_store {
 
         type DbRow = <$db as sqlx::Database>::Row;
 
-        /// Reads a row of `record_columns!()` by position (lists read many).
-        fn record_from(row: &DbRow) -> Result<Record, sqlx::Error> {
-            let unique_scope: Option<String> = row.try_get(9)?;
-            let unique_key: Option<String> = row.try_get(10)?;
-            Ok(Record {
-                key: row.try_get(0)?,
-                id: row.try_get(1)?,
-                kind: row.try_get(2)?,
-                parent_key: row.try_get(3)?,
-                subscription_id: row.try_get(4)?,
-                resource_group: row.try_get(5)?,
-                name: row.try_get(6)?,
-                location: row.try_get(7)?,
-                provisioning_state: row.try_get(8)?,
-                unique: unique_scope.zip(unique_key),
-                operation_id: row.try_get(11)?,
-                body: row.try_get(12)?,
-                revision: row.try_get(13)?,
-                created_at: row.try_get(14)?,
-                updated_at: row.try_get(15)?,
-            })
-        }
-
         /// The rows of a page that the database returned as one JSON array
         /// (one row instead of one per record: lists are read in a single hop).
         fn page_rows<T: serde::de::DeserializeOwned>(row: &DbRow) -> Result<Vec<T>, StoreError> {
@@ -300,7 +277,7 @@ macro_rules! impl_store {
             serde_json::from_str(&text).map_err(|e| StoreError::Backend(sqlx::Error::Decode(Box::new(e))))
         }
 
-        /// A record's columns as a page row carries them (`record_columns!()`).
+        /// A record's columns as a row or a page row carries them (`record_columns!()`).
         type RecordColumns = (
             String, String, String, String, String, String, String, String, String,
             Option<String>, Option<String>, Option<String>, String, i64, i64, i64,
@@ -833,11 +810,13 @@ macro_rules! impl_store {
             }
 
             async fn get(&self, key: &str) -> Result<Option<Record>, StoreError> {
-                let row = sqlx::query(concat!("SELECT ", record_columns!(), " FROM resources WHERE key = $1"))
-                    .bind(key)
-                    .fetch_optional(&mut *self.reader().await?)
-                    .await?;
-                Ok(row.as_ref().map(record_from).transpose()?)
+                let row = sqlx::query_as::<_, RecordColumns>(concat!(
+                    "SELECT ", record_columns!(), " FROM resources WHERE key = $1"
+                ))
+                .bind(key)
+                .fetch_optional(&mut *self.reader().await?)
+                .await?;
+                Ok(row.map(record_of))
             }
 
             async fn list_revisions(
